@@ -1,0 +1,33 @@
+#pragma once
+// Business rejections: the stable error codes clients see. A rejection is an expected outcome,
+// never an exception and never logged as an error.
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace bulwark::domain {
+
+enum class RejectionCode : std::uint8_t {
+  invalid_request,
+  not_found,
+  limit_exceeded,
+  approval_required,
+  approval_mismatch,
+  invalid_transition,
+  idempotency_conflict,
+  guardrail_blocked,
+  budget_not_set,
+  limit_below_usage,
+  reservation_expired,
+};
+
+struct Rejection {
+  RejectionCode code = RejectionCode::invalid_request;
+  std::string message;
+  nlohmann::json details = nlohmann::json::object();
+};
+
+// Snake-case code as it appears in error bodies ("limit_exceeded").
+[[nodiscard]] const char* to_string(RejectionCode code);
+
+}  // namespace bulwark::domain
