@@ -14,7 +14,7 @@
 
 namespace bulwark::domain {
 
-// Longest a reservation may be held before it expires: 7 days.
+// Maximum reservation lifetime before it expires: 7 days.
 inline constexpr std::int64_t reservation_ttl_s_max = 7 * 24 * 3600;
 inline constexpr std::size_t reason_length_max = 512;
 inline constexpr std::size_t action_kind_length_max = 64;

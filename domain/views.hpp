@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/commands.hpp"
 #include "domain/state.hpp"
 
 namespace bulwark::domain {
@@ -19,5 +20,15 @@ namespace bulwark::domain {
 [[nodiscard]] nlohmann::json actions_view(const TenantState& state,
                                           std::optional<ActionStatus> status);
 [[nodiscard]] nlohmann::json guardrails_view(const TenantState& state);
+
+}  // namespace bulwark::domain
+
+namespace bulwark::domain {
+
+// The reply body for a command that was accepted (or repeated): the entity it touched.
+[[nodiscard]] nlohmann::json outcome_view(const TenantState& state, const Command& command,
+                                          TimePoint now);
+// True for commands whose success creates an entity (answered 201).
+[[nodiscard]] bool creates_entity(const Command& command);
 
 }  // namespace bulwark::domain
