@@ -334,6 +334,7 @@ EventData event_data_from_json(EventType type, const json& d) {
       e.amount_minor = field<MinorUnits>(d, "amount_minor");
       e.payload_sha256 = field<std::string>(d, "payload_sha256");
       e.payload = d.contains("payload") ? d.at("payload") : json::object();
+      if (!e.payload.is_object()) throw std::invalid_argument("field 'payload' is not an object");
       e.status = enum_field<ActionStatus>(d, "status", action_status_from_string);
       return e;
     }

@@ -16,8 +16,9 @@ std::optional<TimePoint> parse_rfc3339(std::string_view text) {
   if (text.size() >= 1 && (text.back() == 'Z' || text.back() == 'z')) {
     in >> date::parse("%FT%T", t);
     if (in.fail()) return std::nullopt;
+    // get() instead of >> so that whitespace before the 'Z' is not skipped.
     char zulu = 0;
-    in >> zulu;
+    in.get(zulu);
     if (in.fail() || in.peek() != std::char_traits<char>::eof()) return std::nullopt;
     return t;
   }
