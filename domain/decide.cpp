@@ -125,6 +125,10 @@ struct Validator {
   }
   std::optional<Rejection> operator()(const Reserve& c) const {
     if (!is_valid_entity_id(c.reservation_id)) return invalid_field("reservation_id", "invalid id");
+    if (c.reservation_id.rfind(action_reservation_prefix, 0) == 0) {
+      return invalid_field("reservation_id",
+                           "reservation ids starting with 'action:' belong to executed actions");
+    }
     if (!is_valid_amount(c.amount_minor)) {
       return invalid_field("amount_minor", "amount_minor must be 1 to 10^15");
     }
@@ -134,14 +138,18 @@ struct Validator {
     return std::nullopt;
   }
   std::optional<Rejection> operator()(const Commit& c) const {
-    if (!is_valid_entity_id(c.reservation_id)) return invalid_field("reservation_id", "invalid id");
+    if (!is_valid_reservation_ref(c.reservation_id)) {
+      return invalid_field("reservation_id", "invalid id");
+    }
     if (!is_valid_amount(c.amount_minor)) {
       return invalid_field("amount_minor", "amount_minor must be 1 to 10^15");
     }
     return std::nullopt;
   }
   std::optional<Rejection> operator()(const Release& c) const {
-    if (!is_valid_entity_id(c.reservation_id)) return invalid_field("reservation_id", "invalid id");
+    if (!is_valid_reservation_ref(c.reservation_id)) {
+      return invalid_field("reservation_id", "invalid id");
+    }
     return std::nullopt;
   }
   std::optional<Rejection> operator()(const Expire&) const { return std::nullopt; }
@@ -507,10 +515,8 @@ struct Decider {
                              {{"action_id", a->id}})};
     }
 
-    // TODO(reservations): for action ids longer than 121 characters this id exceeds the 128-character
-    // entity id limit, so Commit and Release reject it and only expiry can close the reservation.
-    // A client may also take "action:<id>" with its own Reserve first and block the execution.
-    std::string reservation_id = "action:" + a->id;
+    // Clients cannot reserve ids with this prefix, so the id is free unless this action took it.
+    std::string reservation_id = std::string(action_reservation_prefix) + a->id;
     if (state.reservations.count(reservation_id) != 0) {
       return Decision{std::move(events),
                       reject(RejectionCode::idempotency_conflict,

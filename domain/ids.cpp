@@ -29,4 +29,11 @@ bool is_valid_principal_id(std::string_view id) {
 
 bool is_valid_entity_id(std::string_view id) { return matches(id, entity_id_length_max, true); }
 
+bool is_valid_reservation_ref(std::string_view id) {
+  if (id.substr(0, action_reservation_prefix.size()) == action_reservation_prefix) {
+    return is_valid_entity_id(id.substr(action_reservation_prefix.size()));
+  }
+  return is_valid_entity_id(id);
+}
+
 }  // namespace bulwark::domain

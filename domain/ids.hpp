@@ -14,4 +14,10 @@ inline constexpr std::size_t entity_id_length_max = 128;
 // For reservation, action, guardrail and event ids.
 [[nodiscard]] bool is_valid_entity_id(std::string_view id);
 
+// Prefix of the reservation that an action's execution creates: "action:" + action id. Clients
+// may not reserve ids with this prefix, so an action's reservation id is always free.
+inline constexpr std::string_view action_reservation_prefix = "action:";
+// An entity id, or the reservation id of an action, which may be up to 7 characters longer.
+[[nodiscard]] bool is_valid_reservation_ref(std::string_view id);
+
 }  // namespace bulwark::domain

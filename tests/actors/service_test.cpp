@@ -1,0 +1,163 @@
+// Tenant service tests against a real RocksDB journal in a temporary directory.
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "actors/service.hpp"
+#include "domain/commands.hpp"
+
+namespace bulwark::actors {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "bulwark-actors-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Fixed clock, so tests choose the budget day and step past expiry deadlines.
+struct TestClock {
+  std::atomic<std::int64_t> unix_ms{1'796'000'000'000};  // 2026-11-30T...Z
+  std::chrono::system_clock::time_point now() const {
+    return std::chrono::system_clock::time_point(std::chrono::milliseconds(unix_ms.load()));
+  }
+};
+
+ServiceOptions options_for(const std::string& dir, TestClock& clock) {
+  ServiceOptions options;
+  options.data_dir = dir;
+  options.snapshot_every_events = 10;
+  options.clock = [&clock] { return clock.now(); };
+  return options;
+}
+
+Reply call(TenantService& service, const std::string& tenant, domain::Command command) {
+  std::promise<Reply> promise;
+  auto future = promise.get_future();
+  service.submit(RequestContext{tenant, "alice", "req"}, std::move(command),
+                 [&promise](Reply reply) { promise.set_value(std::move(reply)); });
+  return future.get();
+}
+
+Reply ask(TenantService& service, const std::string& tenant, TenantQuery query) {
+  std::promise<Reply> promise;
+  auto future = promise.get_future();
+  service.query(RequestContext{tenant, "alice", "req"}, query,
+                [&promise](Reply reply) { promise.set_value(std::move(reply)); });
+  return future.get();
+}
+
+TEST(TenantService, ConcurrentReservesRespectLimit) {
+  TempDir dir;
+  TestClock clock;
+  {
+    TenantService service(options_for(dir.path(), clock));
+    ASSERT_EQ(call(service, "t1", domain::SetBudget{100000, "USD", "Europe/Berlin"}).status,
+              Reply::Status::ok);
+
+    std::mutex mutex;
+    std::condition_variable done;
+    int answered = 0, accepted = 0, limited = 0;
+    for (int i = 0; i < 50; ++i) {
+      service.submit(RequestContext{"t1", "alice", "r" + std::to_string(i)},
+                     domain::Reserve{"r-" + std::to_string(i), 3000, 300}, [&](Reply reply) {
+                       std::lock_guard lock(mutex);
+                       if (reply.status == Reply::Status::ok) ++accepted;
+                       if (reply.rejection &&
+                           reply.rejection->code == domain::RejectionCode::limit_exceeded) {
+                         ++limited;
+                       }
+                       ++answered;
+                       done.notify_one();
+                     });
+    }
+    std::unique_lock lock(mutex);
+    done.wait(lock, [&] { return answered == 50; });
+    EXPECT_EQ(accepted, 33);
+    EXPECT_EQ(limited, 17);
+  }
+  // A new service over the same journal recovers the same totals.
+  TenantService service(options_for(dir.path(), clock));
+  Reply summary = ask(service, "t1", TenantQuery{});
+  ASSERT_EQ(summary.status, Reply::Status::ok);
+  EXPECT_EQ(summary.body["budget"]["reserved_minor"], 99000);
+  EXPECT_EQ(summary.body["last_seq"], 34);
+}
+
+TEST(TenantService, RepeatedReserveWritesNothing) {
+  TempDir dir;
+  TestClock clock;
+  TenantService service(options_for(dir.path(), clock));
+  ASSERT_EQ(call(service, "t1", domain::SetBudget{100000, "USD", "UTC"}).status,
+            Reply::Status::ok);
+  Reply first = call(service, "t1", domain::Reserve{"r-1", 500, 60});
+  Reply second = call(service, "t1", domain::Reserve{"r-1", 500, 60});
+  EXPECT_TRUE(first.created);
+  EXPECT_EQ(first.body, second.body);
+  Reply conflict = call(service, "t1", domain::Reserve{"r-1", 600, 60});
+  ASSERT_TRUE(conflict.rejection);
+  EXPECT_EQ(conflict.rejection->code, domain::RejectionCode::idempotency_conflict);
+  EXPECT_EQ(ask(service, "t1", TenantQuery{}).body["last_seq"], 2);
+}
+
+TEST(TenantService, ReservationExpiresAfterRestart) {
+  TempDir dir;
+  TestClock clock;
+  {
+    TenantService service(options_for(dir.path(), clock));
+    ASSERT_EQ(call(service, "t1", domain::SetBudget{100000, "USD", "UTC"}).status,
+              Reply::Status::ok);
+    ASSERT_EQ(call(service, "t1", domain::Reserve{"r-1", 500, 1}).status, Reply::Status::ok);
+  }
+  clock.unix_ms += 1500;  // past the deadline while the node was down
+  TenantService service(options_for(dir.path(), clock));
+  service.recover_tenants();
+  TenantQuery events{TenantQuery::Kind::events, {}, 0, 100};
+  nlohmann::json last;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    last = ask(service, "t1", events).body["events"].back();
+    if (last["type"] == "spend_expired") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(last["type"], "spend_expired");
+  EXPECT_EQ(last["principal"], "system");
+  EXPECT_EQ(ask(service, "t1", TenantQuery{}).body["budget"]["reserved_minor"], 0);
+}
+
+TEST(TenantService, SnapshotAndEventsRecoverSameState) {
+  TempDir dir;
+  TestClock clock;
+  nlohmann::json before;
+  {
+    TenantService service(options_for(dir.path(), clock));
+    ASSERT_EQ(call(service, "t1", domain::SetBudget{1000000, "USD", "UTC"}).status,
+              Reply::Status::ok);
+    for (int i = 0; i < 25; ++i) {
+      auto id = "r-" + std::to_string(i);
+      ASSERT_EQ(call(service, "t1", domain::Reserve{id, 100 + i, 600}).status, Reply::Status::ok);
+      if (i % 2 == 0) {
+        ASSERT_EQ(call(service, "t1", domain::Commit{id, 50}).status, Reply::Status::ok);
+      }
+    }
+    before = ask(service, "t1", TenantQuery{}).body;
+  }
+  TenantService service(options_for(dir.path(), clock));
+  EXPECT_EQ(ask(service, "t1", TenantQuery{}).body, before);
+}
+
+}  // namespace
+}  // namespace bulwark::actors
