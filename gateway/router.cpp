@@ -1,0 +1,531 @@
+#include "gateway/router.hpp"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <optional>
+#include <vector>
+
+#include "domain/decide.hpp"
+#include "gateway/errors.hpp"
+#include "gateway/request_parsing.hpp"
+
+namespace bulwark::gateway {
+namespace {
+
+using nlohmann::json;
+
+enum class RouteKind : std::uint8_t {
+  healthz,
+  readyz,
+  metrics,
+  tenant,
+  set_budget,
+  reserve,
+  commit,
+  release,
+  set_safe_mode,
+  list_actions,
+  propose_action,
+  approve_action,
+  reject_action,
+  execute_action,
+  list_guardrails,
+  set_guardrail,
+  list_events,
+};
+
+}  // namespace
+
+struct Router::Endpoint {
+  std::string_view method;
+  RouteKind kind;
+  Role role;  // ignored by healthz, readyz and metrics, which authorize on their own
+};
+
+namespace {
+
+using Endpoint = Router::Endpoint;
+
+struct RouteMatch {
+  const char* label = "unmatched";  // the route template, used as the metrics label
+  std::string path_id;              // the {id} segment, when the template has one
+  std::vector<Endpoint> endpoints;  // one per allowed method
+  bool deferred = false;            // in the API but not served by this version
+};
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> segments;
+  path.remove_prefix(1);  // the leading '/', checked by the caller
+  while (true) {
+    std::size_t slash = path.find('/');
+    segments.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return segments;
+}
+
+RouteMatch route(const char* label, std::vector<Endpoint> endpoints, std::string path_id = {}) {
+  return RouteMatch{label, std::move(path_id), std::move(endpoints), false};
+}
+
+RouteMatch deferred(const char* label) { return RouteMatch{label, {}, {}, true}; }
+
+// Routes that the API lists but a later version serves. They return 404 rather than 501 so that
+// clients probing for a feature see the same code as for any unknown path.
+std::optional<RouteMatch> match_deferred(const std::vector<std::string_view>& s) {
+  if (s.size() < 2 || s[0] != "v1") return std::nullopt;
+  if (s.size() == 3 && s[1] == "webhooks" && s[2] == "stripe")
+    return deferred("/v1/webhooks/stripe");
+  if (s.size() >= 3 && s[1] == "webhooks" && s[2] == "dead-letters") {
+    return deferred("/v1/webhooks/dead-letters");
+  }
+  if (s.size() == 2 && s[1] == "ws") return deferred("/v1/ws");
+  if (s.size() == 2 && s[1] == "subscription") return deferred("/v1/subscription");
+  if (s.size() == 2 && s[1] == "outbox") return deferred("/v1/outbox");
+  if (s.size() == 3 && s[1] == "platform" && s[2] == "stats") return deferred("/v1/platform/stats");
+  if (s.size() == 3 && s[1] == "tenant") {
+    if (s[2] == "stripe") return deferred("/v1/tenant/stripe");
+    if (s[2] == "alerts") return deferred("/v1/tenant/alerts");
+    if (s[2] == "regime") return deferred("/v1/tenant/regime");
+    if (s[2] == "rate-limits") return deferred("/v1/tenant/rate-limits");
+  }
+  return std::nullopt;
+}
+
+std::optional<RouteMatch> match_path(std::string_view path) {
+  auto s = split_path(path);
+  if (s.size() == 1) {
+    if (s[0] == "healthz") return route("/healthz", {{"GET", RouteKind::healthz, Role::viewer}});
+    if (s[0] == "readyz") return route("/readyz", {{"GET", RouteKind::readyz, Role::viewer}});
+    if (s[0] == "metrics") return route("/metrics", {{"GET", RouteKind::metrics, Role::viewer}});
+    return std::nullopt;
+  }
+  if (auto match = match_deferred(s)) return match;
+  if (s[0] != "v1") return std::nullopt;
+
+  if (s.size() == 2 && s[1] == "tenant") {
+    return route("/v1/tenant", {{"GET", RouteKind::tenant, Role::viewer}});
+  }
+  if (s.size() == 3 && s[1] == "tenant" && s[2] == "budget") {
+    return route("/v1/tenant/budget", {{"PUT", RouteKind::set_budget, Role::admin}});
+  }
+  if (s.size() == 2 && s[1] == "reservations") {
+    return route("/v1/reservations", {{"POST", RouteKind::reserve, Role::operator_role}});
+  }
+  if (s.size() == 4 && s[1] == "reservations" && s[3] == "commit") {
+    return route("/v1/reservations/{id}/commit", {{"POST", RouteKind::commit, Role::operator_role}},
+                 std::string(s[2]));
+  }
+  if (s.size() == 4 && s[1] == "reservations" && s[3] == "release") {
+    return route("/v1/reservations/{id}/release",
+                 {{"POST", RouteKind::release, Role::operator_role}}, std::string(s[2]));
+  }
+  if (s.size() == 2 && s[1] == "safe-mode") {
+    return route("/v1/safe-mode", {{"PUT", RouteKind::set_safe_mode, Role::admin}});
+  }
+  if (s.size() == 2 && s[1] == "actions") {
+    return route("/v1/actions", {{"GET", RouteKind::list_actions, Role::viewer},
+                                 {"POST", RouteKind::propose_action, Role::operator_role}});
+  }
+  if (s.size() == 4 && s[1] == "actions") {
+    std::string id(s[2]);
+    if (s[3] == "approve") {
+      return route("/v1/actions/{id}/approve",
+                   {{"POST", RouteKind::approve_action, Role::approver}}, id);
+    }
+    if (s[3] == "reject") {
+      return route("/v1/actions/{id}/reject", {{"POST", RouteKind::reject_action, Role::approver}},
+                   id);
+    }
+    if (s[3] == "execute") {
+      return route("/v1/actions/{id}/execute",
+                   {{"POST", RouteKind::execute_action, Role::approver}}, id);
+    }
+    return std::nullopt;
+  }
+  if (s.size() == 2 && s[1] == "guardrails") {
+    return route("/v1/guardrails", {{"GET", RouteKind::list_guardrails, Role::viewer}});
+  }
+  if (s.size() == 3 && s[1] == "guardrails") {
+    return route("/v1/guardrails/{id}", {{"PUT", RouteKind::set_guardrail, Role::admin}},
+                 std::string(s[2]));
+  }
+  if (s.size() == 2 && s[1] == "events") {
+    return route("/v1/events", {{"GET", RouteKind::list_events, Role::viewer}});
+  }
+  return std::nullopt;
+}
+
+HttpResponse from_error(const RequestError& error) {
+  return error_response(error.status, error.code, error.message, error.details);
+}
+
+HttpResponse unauthenticated(std::string message, std::string_view reason) {
+  HttpResponse response =
+      error_response(401, "unauthenticated", std::move(message), {{"reason", reason}});
+  response.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return response;
+}
+
+HttpResponse token_failure(TokenError error) {
+  switch (error) {
+    case TokenError::malformed:
+      return unauthenticated("the bearer token is malformed", "malformed");
+    case TokenError::bad_signature:
+      return unauthenticated("the bearer token's signature is invalid", "bad_signature");
+    case TokenError::wrong_algorithm:
+      return unauthenticated("the bearer token's algorithm is not HS256", "wrong_algorithm");
+    case TokenError::expired:
+      return unauthenticated("the bearer token has expired; request a new one", "expired");
+    case TokenError::invalid_claims:
+      return unauthenticated("the bearer token's claims (sub, tenant, role, iat, exp) are invalid",
+                             "invalid_claims");
+  }
+  return unauthenticated("the bearer token is invalid", "invalid");
+}
+
+bool starts_with_bearer(std::string_view header) {
+  constexpr std::string_view scheme = "bearer ";
+  if (header.size() < scheme.size()) return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i) {
+    char c = header[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != scheme[i]) return false;
+  }
+  return true;
+}
+
+std::string random_prefix() {
+  std::array<unsigned char, 4> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    // The prefix only separates request ids of different processes, so a weaker source will do.
+    auto seed = std::chrono::steady_clock::now().time_since_epoch().count();
+    for (auto& byte : bytes) {
+      byte = static_cast<unsigned char>(seed);
+      seed >>= 8;
+    }
+  }
+  static constexpr char hex_digits[] = "0123456789abcdef";
+  std::string prefix;
+  for (unsigned char byte : bytes) {
+    prefix.push_back(hex_digits[byte >> 4]);
+    prefix.push_back(hex_digits[byte & 0x0f]);
+  }
+  return prefix;
+}
+
+// Delivers exactly one response per request. If the backend breaks its contract by dropping the
+// callback uncalled, the destructor sends a 500, so the client is not left waiting.
+class ReplyOnce {
+ public:
+  ReplyOnce(ResponseCallback done, std::string request_id)
+      : done_(std::move(done)), request_id_(std::move(request_id)) {}
+  ReplyOnce(const ReplyOnce&) = delete;
+  ReplyOnce& operator=(const ReplyOnce&) = delete;
+
+  ~ReplyOnce() {
+    if (replied_.load()) return;
+    spdlog::error("backend_callback_dropped request_id={}", request_id_);
+    try {
+      done_(error_response(500, "internal", "internal error; the request id identifies it"));
+    } catch (const std::exception& e) {
+      spdlog::error("http_reply_failed request_id={} error={}", request_id_, e.what());
+    }
+  }
+
+  void reply(HttpResponse response) {
+    if (replied_.exchange(true)) return;
+    done_(std::move(response));
+  }
+
+  void reply_backend(const BackendResult& result) {
+    if (result.status == BackendResult::Status::internal) {
+      spdlog::error("backend_internal_error request_id={}", request_id_);
+    } else if (result.status == BackendResult::Status::unavailable) {
+      spdlog::warn("backend_unavailable request_id={}", request_id_);
+    }
+    reply(response_for(result));
+  }
+
+ private:
+  ResponseCallback done_;
+  std::string request_id_;
+  std::atomic<bool> replied_{false};
+};
+
+}  // namespace
+
+Router::Router(Backend& backend, std::string key, Clock now, HttpMetrics& metrics)
+    : backend_(backend),
+      key_(std::move(key)),
+      now_(std::move(now)),
+      metrics_(metrics),
+      request_id_prefix_(random_prefix()) {}
+
+std::string Router::next_request_id() {
+  return request_id_prefix_ + "-" + std::to_string(++request_counter_);
+}
+
+std::string_view Router::method_label(std::string_view method) {
+  for (std::string_view known : {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
+    if (method == known) return known;
+  }
+  return "other";
+}
+
+void Router::handle(const HttpRequest& request, ResponseCallback done) {
+  std::string_view target = request.target;
+  std::size_t question = target.find('?');
+  std::string_view path = target.substr(0, question);
+  std::string_view query =
+      question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+  if (path.empty() || path.front() != '/') {
+    done(error_response(400, "invalid_request", "the request target must be an absolute path",
+                        {{"field", "target"}}));
+    return;
+  }
+
+  auto match = match_path(path);
+  if (!match) {
+    done(error_response(404, "not_found", "no route matches this path", {{"field", "path"}}));
+    return;
+  }
+  const char* label = match->label;
+  ResponseCallback reply = [done = std::move(done), label](HttpResponse response) {
+    response.route = label;
+    done(std::move(response));
+  };
+  if (match->deferred) {
+    reply(error_response(404, "not_found",
+                         std::string(label) + " is not implemented by this version of the node",
+                         {{"route", label}}));
+    return;
+  }
+
+  const Endpoint* endpoint = nullptr;
+  std::string allowed;
+  for (const Endpoint& candidate : match->endpoints) {
+    if (candidate.method == request.method) endpoint = &candidate;
+    if (!allowed.empty()) allowed += ", ";
+    allowed += candidate.method;
+  }
+  if (endpoint == nullptr) {
+    HttpResponse response = error_response(405, "method_not_allowed",
+                                           request.method + " is not allowed here; use " + allowed,
+                                           {{"allowed", allowed}});
+    response.headers.emplace_back("Allow", allowed);
+    reply(std::move(response));
+    return;
+  }
+
+  switch (endpoint->kind) {
+    case RouteKind::healthz:
+      reply(json_response(200, {{"status", "ok"}}));
+      return;
+    case RouteKind::readyz:
+      if (backend_.ready()) {
+        reply(json_response(200, {{"status", "ready"}}));
+      } else {
+        reply(error_response(503, "unavailable", "the node is not ready to serve tenants yet"));
+      }
+      return;
+    case RouteKind::metrics:
+      handle_metrics(request, std::move(reply));
+      return;
+    default:
+      break;
+  }
+
+  auto auth = authenticate(request);
+  if (auto* failure = std::get_if<HttpResponse>(&auth)) {
+    reply(std::move(*failure));
+    return;
+  }
+  handle_tenant_route(*endpoint, match->path_id, query, request, std::get<TokenClaims>(auth),
+                      std::move(reply));
+}
+
+std::variant<TokenClaims, HttpResponse> Router::authenticate(const HttpRequest& request) const {
+  std::string_view header = request.authorization;
+  if (header.empty()) {
+    return unauthenticated("a bearer token is required: send Authorization: Bearer <token>",
+                           "missing");
+  }
+  if (!starts_with_bearer(header)) {
+    return unauthenticated("the Authorization header must use the Bearer scheme", "malformed");
+  }
+  std::string_view token = header.substr(7);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+
+  std::int64_t now_s = domain::to_unix_ms(now_()) / 1000;
+  TokenCheck check = verify_token(token, key_, now_s);
+  if (!check.claims) return token_failure(check.error);
+  return std::move(*check.claims);
+}
+
+void Router::handle_metrics(const HttpRequest& request, ResponseCallback done) {
+  // Scrapers on the node itself need no token; anyone else must hold a platform token, because
+  // the metrics reveal platform-wide activity.
+  if (!request.peer_is_loopback) {
+    auto auth = authenticate(request);
+    if (auto* failure = std::get_if<HttpResponse>(&auth)) {
+      done(std::move(*failure));
+      return;
+    }
+    if (std::get<TokenClaims>(auth).role != Role::platform) {
+      done(error_response(403, "forbidden", "metrics need a platform token from a remote peer"));
+      return;
+    }
+  }
+  HttpResponse response;
+  response.status = 200;
+  response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  response.body = metrics_.render() + backend_.metrics_text();
+  done(std::move(response));
+}
+
+void Router::handle_tenant_route(const Endpoint& endpoint, const std::string& path_id,
+                                 std::string_view query_text, const HttpRequest& request,
+                                 const TokenClaims& claims, ResponseCallback done) {
+  if (claims.role == Role::platform) {
+    done(error_response(403, "forbidden", "a platform token cannot read or change tenant data",
+                        {{"role", to_string(claims.role)}}));
+    return;
+  }
+  if (!role_allows(claims.role, endpoint.role)) {
+    done(error_response(
+        403, "forbidden",
+        std::string("this route requires the ") + to_string(endpoint.role) + " role or higher",
+        {{"role", to_string(claims.role)}, {"required", to_string(endpoint.role)}}));
+    return;
+  }
+
+  auto params = parse_query_string(query_text);
+  if (auto* error = std::get_if<RequestError>(&params)) return done(from_error(*error));
+  const QueryParams& query_params = std::get<QueryParams>(params);
+  if (auto error = check_tenant_params(query_params, claims.tenant))
+    return done(from_error(*error));
+
+  RequestContext context{claims.tenant, claims.subject, request.request_id};
+
+  std::optional<Parsed<Query>> parsed_query;
+  switch (endpoint.kind) {
+    case RouteKind::tenant:
+      parsed_query = parse_tenant_query(query_params);
+      break;
+    case RouteKind::list_actions:
+      parsed_query = parse_actions_query(query_params);
+      break;
+    case RouteKind::list_guardrails:
+      parsed_query = parse_guardrails_query(query_params);
+      break;
+    case RouteKind::list_events:
+      parsed_query = parse_events_query(query_params);
+      break;
+    default:
+      break;
+  }
+  if (parsed_query) {
+    if (auto* error = std::get_if<RequestError>(&*parsed_query)) return done(from_error(*error));
+    query(std::move(context), std::get<Query>(std::move(*parsed_query)), std::move(done));
+    return;
+  }
+
+  // Commands take their input from the body; the query string may carry only the tenant.
+  for (const auto& [name, value] : query_params) {
+    if (name == "tenant" || name == "tenant_id") continue;
+    return done(error_response(400, "invalid_request", "unknown query parameter '" + name + "'",
+                               {{"field", name}}));
+  }
+
+  bool body_required =
+      endpoint.kind == RouteKind::set_budget || endpoint.kind == RouteKind::reserve ||
+      endpoint.kind == RouteKind::commit || endpoint.kind == RouteKind::set_safe_mode ||
+      endpoint.kind == RouteKind::propose_action || endpoint.kind == RouteKind::set_guardrail;
+  auto body = parse_body_object(request.body, body_required);
+  if (auto* error = std::get_if<RequestError>(&body)) return done(from_error(*error));
+  const json& object = std::get<json>(body);
+  if (auto error = check_tenant_fields(object, claims.tenant)) return done(from_error(*error));
+
+  Parsed<domain::Command> command = RequestError{};
+  switch (endpoint.kind) {
+    case RouteKind::set_budget:
+      command = parse_set_budget(object);
+      break;
+    case RouteKind::reserve:
+      command = parse_reserve(object);
+      break;
+    case RouteKind::commit:
+      command = parse_commit(path_id, object);
+      break;
+    case RouteKind::release:
+      command = parse_release(path_id, object);
+      break;
+    case RouteKind::set_safe_mode:
+      command = parse_set_safe_mode(object);
+      break;
+    case RouteKind::propose_action:
+      command = parse_propose_action(object);
+      break;
+    case RouteKind::approve_action:
+      command = parse_approve_action(path_id, object);
+      break;
+    case RouteKind::reject_action:
+      command = parse_reject_action(path_id, object);
+      break;
+    case RouteKind::execute_action:
+      command = parse_execute_action(path_id, object);
+      break;
+    case RouteKind::set_guardrail:
+      command = parse_set_guardrail(path_id, object);
+      break;
+    default:
+      spdlog::error("http_route_unhandled request_id={}", request.request_id);
+      return done(error_response(500, "internal", "internal error; the request id identifies it"));
+  }
+  if (auto* error = std::get_if<RequestError>(&command)) return done(from_error(*error));
+
+  auto& valid_command = std::get<domain::Command>(command);
+  if (auto rejection = domain::validate(valid_command)) {
+    return done(error_response(400, domain::to_string(rejection->code), rejection->message,
+                               rejection->details));
+  }
+  submit(std::move(context), std::move(valid_command), std::move(done));
+}
+
+void Router::submit(RequestContext context, domain::Command command, ResponseCallback done) {
+  auto once = std::make_shared<ReplyOnce>(std::move(done), context.request_id);
+  try {
+    backend_.submit(context, std::move(command),
+                    [once](BackendResult result) { once->reply_backend(result); });
+  } catch (const std::exception& e) {
+    spdlog::error("backend_submit_failed request_id={} error={}", context.request_id, e.what());
+    once->reply(error_response(500, "internal", "internal error; the request id identifies it"));
+  }
+}
+
+void Router::query(RequestContext context, Query query, ResponseCallback done) {
+  bool is_tenant_summary = std::holds_alternative<TenantSummaryQuery>(query);
+  auto once = std::make_shared<ReplyOnce>(std::move(done), context.request_id);
+  BackendCallback callback = [once, is_tenant_summary,
+                              tenant = context.tenant](BackendResult result) {
+    // The tenant summary names its tenant; add the field when the backend leaves it out.
+    if (is_tenant_summary && result.status == BackendResult::Status::ok &&
+        result.body.is_object() && !result.body.contains("tenant")) {
+      result.body["tenant"] = tenant;
+    }
+    once->reply_backend(result);
+  };
+  try {
+    backend_.query(context, std::move(query), std::move(callback));
+  } catch (const std::exception& e) {
+    spdlog::error("backend_query_failed request_id={} error={}", context.request_id, e.what());
+    once->reply(error_response(500, "internal", "internal error; the request id identifies it"));
+  }
+}
+
+}  // namespace bulwark::gateway
