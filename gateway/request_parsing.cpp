@@ -173,7 +173,11 @@ class FieldReader {
 };
 
 std::optional<RequestError> check_path_id(const char* field, const std::string& id) {
-  if (domain::is_valid_entity_id(id)) return std::nullopt;
+  // An executed action's reservation is "action:" + action id, up to 7 characters longer.
+  bool reservation = std::string_view(field) == "reservation_id";
+  if (reservation ? domain::is_valid_reservation_ref(id) : domain::is_valid_entity_id(id)) {
+    return std::nullopt;
+  }
   return invalid(field, std::string(field) + " in the path must match [A-Za-z0-9_.:-]{1,128}");
 }
 
