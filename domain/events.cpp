@@ -79,25 +79,6 @@ E enum_field(const json& object, const char* name,
   return *value;
 }
 
-json rule_to_json(const GuardrailRule& rule) {
-  json out = {{"rule", to_string(rule.kind)}, {"enforcement", to_string(rule.enforcement)}};
-  switch (rule.kind) {
-    case GuardrailRuleKind::max_amount:
-      out["max_amount_minor"] = rule.max_amount_minor;
-      break;
-    case GuardrailRuleKind::max_actions_per_hour:
-      out["max_actions"] = rule.max_actions;
-      break;
-    case GuardrailRuleKind::allowed_kinds:
-      out["kinds"] = rule.allowed_kinds;
-      break;
-  }
-  if (rule.enforcement == Enforcement::escalate) {
-    out["escalation_threshold"] = rule.escalation_threshold;
-  }
-  return out;
-}
-
 GuardrailRule rule_from_json(const json& data) {
   GuardrailRule rule;
   rule.kind = enum_field<GuardrailRuleKind>(data, "rule", rule_kind_from_string);
@@ -145,7 +126,7 @@ struct ToJson {
     return out;
   }
   json operator()(const GuardrailSet& e) const {
-    json out = rule_to_json(e.rule);
+    json out = guardrail_rule_to_json(e.rule);
     out["guardrail_id"] = e.guardrail_id;
     return out;
   }
@@ -282,6 +263,25 @@ std::optional<ActionStatus> action_status_from_string(std::string_view s) {
     if (s == to_string(status)) return status;
   }
   return std::nullopt;
+}
+
+json guardrail_rule_to_json(const GuardrailRule& rule) {
+  json out = {{"rule", to_string(rule.kind)}, {"enforcement", to_string(rule.enforcement)}};
+  switch (rule.kind) {
+    case GuardrailRuleKind::max_amount:
+      out["max_amount_minor"] = rule.max_amount_minor;
+      break;
+    case GuardrailRuleKind::max_actions_per_hour:
+      out["max_actions"] = rule.max_actions;
+      break;
+    case GuardrailRuleKind::allowed_kinds:
+      out["kinds"] = rule.allowed_kinds;
+      break;
+  }
+  if (rule.enforcement == Enforcement::escalate) {
+    out["escalation_threshold"] = rule.escalation_threshold;
+  }
+  return out;
 }
 
 json event_data_to_json(const EventData& data) { return std::visit(ToJson{}, data); }

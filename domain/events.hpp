@@ -172,6 +172,10 @@ struct Event {
 [[nodiscard]] std::optional<GuardrailRuleKind> rule_kind_from_string(std::string_view s);
 [[nodiscard]] std::optional<ActionStatus> action_status_from_string(std::string_view s);
 
+// Rule fields as in guardrail_set events and GET /v1/guardrails: "rule", "enforcement", and the
+// fields of that rule kind ("max_amount_minor", "max_actions" or "kinds", "escalation_threshold").
+[[nodiscard]] nlohmann::json guardrail_rule_to_json(const GuardrailRule& rule);
+
 // The `data` object of the audit view.
 [[nodiscard]] nlohmann::json event_data_to_json(const EventData& data);
 // Inverse of event_data_to_json. Throws std::invalid_argument on a missing or mistyped field,

@@ -24,25 +24,6 @@ json budget_view(const TenantState& state, TimePoint now) {
           {"available_minor", available}};
 }
 
-json rule_fields(const GuardrailRule& rule) {
-  json out = {{"rule", to_string(rule.kind)}, {"enforcement", to_string(rule.enforcement)}};
-  switch (rule.kind) {
-    case GuardrailRuleKind::max_amount:
-      out["max_amount_minor"] = rule.max_amount_minor;
-      break;
-    case GuardrailRuleKind::max_actions_per_hour:
-      out["max_actions"] = rule.max_actions;
-      break;
-    case GuardrailRuleKind::allowed_kinds:
-      out["kinds"] = rule.allowed_kinds;
-      break;
-  }
-  if (rule.enforcement == Enforcement::escalate) {
-    out["escalation_threshold"] = rule.escalation_threshold;
-  }
-  return out;
-}
-
 struct OutcomeView {
   const TenantState& state;
   TimePoint now;
@@ -140,7 +121,7 @@ json action_view(const Action& a) {
 }
 
 json guardrail_view(const Guardrail& g) {
-  json out = rule_fields(g.rule);
+  json out = guardrail_rule_to_json(g.rule);
   out["guardrail_id"] = g.id;
   out["violation_count"] = g.violation_count;
   return out;
