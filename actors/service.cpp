@@ -37,6 +37,7 @@ struct TenantService::Impl {
     context.options = std::move(options);
     persistence::JournalOptions journal_options;
     journal_options.sync_writes = context.options.sync_writes;
+    journal_options.inject_write_failure = context.options.inject_write_failure;
     auto opened = persistence::Journal::open(context.options.data_dir, journal_options);
     if (!opened.ok()) {
       throw std::runtime_error("cannot open journal at " + context.options.data_dir + ": " +

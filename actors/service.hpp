@@ -47,6 +47,9 @@ struct ServiceOptions {
   std::chrono::milliseconds passivate_after{std::chrono::minutes(10)};
   std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};
   std::size_t scheduler_threads = 2;
+  // Test hook passed to the journal: when it returns true, the next synced write fails as a failed
+  // fsync would.
+  std::function<bool()> inject_write_failure;
   // Current time; tests replace it to step across days without sleeping.
   std::function<std::chrono::system_clock::time_point()> clock = [] {
     return std::chrono::system_clock::now();

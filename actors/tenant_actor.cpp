@@ -40,6 +40,10 @@ Reply outcome_reply(const TenantActorState& st, const domain::Command& command,
 
 void recover(Self* self, NodeContext* context) {
   auto& st = self->state;
+  st.state = domain::TenantState{};
+  st.snapshot_seq = 0;
+  st.chain_head.clear();
+  st.recovery_error.clear();
   auto started = std::chrono::steady_clock::now();
   auto loaded = context->journal->load_tenant(st.tenant);
   if (!loaded.ok()) {
@@ -91,6 +95,15 @@ void maybe_snapshot(Self* self, NodeContext* context) {
   self->send(context->writer, snapshot_atom::value, std::move(job));
 }
 
+// Drops the in-memory state and rebuilds it from the journal, after an append whose outcome is
+// unknown or failed, so the actor never decides against events that may not be durable.
+void restart_from_journal(Self* self, NodeContext* context) {
+  spdlog::warn("tenant_restarting tenant={} last_seq={}", self->state.tenant,
+               self->state.state.last_seq);
+  recover(self, context);
+  arm_all_expiries(self, context);
+}
+
 std::vector<domain::Event> number_events(const TenantActorState& st,
                                          std::vector<domain::EventData> data,
                                          const RequestContext& request, domain::TimePoint now) {
@@ -139,7 +152,7 @@ void handle_command(Self* self, NodeContext* context, const RequestContext& requ
               spdlog::error("tenant_append_failed tenant={} seq={} error=\"{}\"", st.tenant,
                             events.front().seq, outcome.error);
               respond(failure_reply(Reply::Status::unavailable, outcome.error));
-              self->quit(caf::exit_reason::user_shutdown);
+              restart_from_journal(self, context);
               return;
             }
             for (const auto& event : events) domain::apply(st.state, event);
@@ -158,7 +171,7 @@ void handle_command(Self* self, NodeContext* context, const RequestContext& requ
             spdlog::error("tenant_append_failed tenant={} error=\"{}\"", self->state.tenant,
                           message);
             respond(failure_reply(Reply::Status::unavailable, message));
-            self->quit(caf::exit_reason::user_shutdown);
+            restart_from_journal(self, context);
           });
 }
 

@@ -159,5 +159,28 @@ TEST(TenantService, SnapshotAndEventsRecoverSameState) {
   EXPECT_EQ(ask(service, "t1", TenantQuery{}).body, before);
 }
 
+TEST(TenantService, FailedAppendFailsReplyAndRecovers) {
+  TempDir dir;
+  TestClock clock;
+  std::atomic<bool> fail_next{false};
+  ServiceOptions options = options_for(dir.path(), clock);
+  options.inject_write_failure = [&fail_next] { return fail_next.exchange(false); };
+  TenantService service(options);
+  ASSERT_EQ(call(service, "t1", domain::SetBudget{100000, "USD", "UTC"}).status,
+            Reply::Status::ok);
+
+  fail_next = true;
+  Reply failed = call(service, "t1", domain::Reserve{"r-1", 500, 60});
+  EXPECT_EQ(failed.status, Reply::Status::unavailable);
+
+  // The actor restarted from the journal: the failed reservation is absent and can be retried.
+  Reply summary = ask(service, "t1", TenantQuery{});
+  EXPECT_EQ(summary.body["last_seq"], 1);
+  EXPECT_EQ(summary.body["budget"]["reserved_minor"], 0);
+  Reply retried = call(service, "t1", domain::Reserve{"r-1", 500, 60});
+  EXPECT_EQ(retried.status, Reply::Status::ok);
+  EXPECT_EQ(ask(service, "t1", TenantQuery{}).body["last_seq"], 2);
+}
+
 }  // namespace
 }  // namespace bulwark::actors
