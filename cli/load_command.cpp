@@ -70,7 +70,8 @@ std::string make_run_id(const std::string& scenario) {
 
 bool is_valid_run_id(const std::string& id) {
   return !id.empty() && id.size() <= 40 &&
-         id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
+         id.find_first_not_of(
+             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
              std::string::npos;
 }
 
@@ -87,7 +88,9 @@ std::optional<std::chrono::seconds> parse_duration_option(const std::string& tex
 class ProgressPrinter {
  public:
   explicit ProgressPrinter(const Progress& progress)
-      : progress_(progress), started_(std::chrono::steady_clock::now()), thread_([this] { run(); }) {}
+      : progress_(progress),
+        started_(std::chrono::steady_clock::now()),
+        thread_([this] { run(); }) {}
 
   ~ProgressPrinter() {
     {
@@ -171,7 +174,8 @@ int run_load(const LoadArgs& args) {
       return 2;
     }
   }
-  options.run_id = args.run_id.empty() ? make_run_id(builtin ? args.scenario : "file") : args.run_id;
+  options.run_id = args.run_id;
+  if (options.run_id.empty()) options.run_id = make_run_id(builtin ? args.scenario : "file");
   if (!is_valid_run_id(options.run_id)) {
     std::cerr << "invalid --run-id '" << options.run_id
               << "': use 1 to 40 characters of [A-Za-z0-9_.-]\n";
@@ -218,8 +222,7 @@ int run_load(const LoadArgs& args) {
 
 Runner add_load_command(CLI::App& app) {
   auto args = std::make_shared<LoadArgs>();
-  app.add_option("--target", args->target, "Node base URL, e.g. http://127.0.0.1:8080")
-      ->required();
+  app.add_option("--target", args->target, "Node base URL, e.g. http://127.0.0.1:8080")->required();
   app.add_option("--secret-file", args->secret_file, "File with the node's HMAC secret")
       ->required();
   app.add_option("--scenario", args->scenario,
@@ -242,8 +245,7 @@ Runner add_load_command(CLI::App& app) {
   app.add_option("--run-id", args->run_id,
                  "Prefix of every reservation and action id; default: scenario, time and a "
                  "random suffix");
-  app.add_option("--format", args->format, "Summary format: table or json")
-      ->capture_default_str();
+  app.add_option("--format", args->format, "Summary format: table or json")->capture_default_str();
   return [args] { return run_load(*args); };
 }
 

@@ -15,9 +15,9 @@ using domain::MinorUnits;
 using nlohmann::json;
 
 constexpr const char* demo_time_zones[] = {
-    "Europe/Berlin",  "America/New_York", "Asia/Tokyo",        "Australia/Sydney",
-    "UTC",            "America/Los_Angeles", "Asia/Kolkata",   "America/Sao_Paulo",
-    "Europe/London",  "Pacific/Auckland"};
+    "Europe/Berlin", "America/New_York",    "Asia/Tokyo",   "Australia/Sydney",
+    "UTC",           "America/Los_Angeles", "Asia/Kolkata", "America/Sao_Paulo",
+    "Europe/London", "Pacific/Auckland"};
 constexpr const char* cap_enforcements[] = {"block", "escalate", "warn"};
 
 // Oversized orders on an escalating tenant switch its safe mode on at this violation count.
@@ -43,8 +43,8 @@ struct DemoTenant {
   std::string cap_enforcement;
   std::string kinds_enforcement;
   MinorUnits cap_minor = 0;
-  // What this run may use; the budget adds what the tenant's current day has already used, so
-  // a repeated run on the same data directory sees the same headroom.
+  // What this run may use. The budget adds what the tenant's current day has already used, so a
+  // repeated run on the same data directory gets the same headroom.
   MinorUnits run_limit_minor = 0;
   TenantReport* report = nullptr;
 };
@@ -70,10 +70,13 @@ MinorUnits checked_total(MinorUnits a, MinorUnits b) {
   return sum.value();
 }
 
-MinorUnits freight_minor(MinorUnits order_minor) { return std::max<MinorUnits>(1, order_minor / 20); }
+MinorUnits freight_minor(MinorUnits order_minor) {
+  return std::max<MinorUnits>(1, order_minor / 20);
+}
 
-// An amount "a little below" the reserved one: 98 %, rounded down, at least one minor unit.
-MinorUnits slightly_less(MinorUnits amount) { return std::max<MinorUnits>(1, amount / 100 * 98); }
+// An amount a little below the reserved one: 2 % less, with the discount rounded down, so small
+// amounts stay close and a single minor unit stays one.
+MinorUnits slightly_less(MinorUnits amount) { return amount - amount / 50; }
 
 DemoTenant configure_tenant(std::size_t index, const LoadOptions& options,
                             const PriceSeries& series, MinorUnits price_max_minor,
@@ -93,8 +96,8 @@ DemoTenant configure_tenant(std::size_t index, const LoadOptions& options,
     if (is_freight_day(day)) planned = checked_total(planned, freight_minor(order));
     if (is_wire_transfer_day(day)) planned = checked_total(planned, wire_transfer_minor);
   }
-  // Limits differ per tenant (110 % to 150 % of the planned spend); an executed oversized order
-  // is released before the next, so one of them at a time is the extra headroom.
+  // Limits differ per tenant, from 110 % to 150 % of the planned spend. An executed oversized
+  // order is released before the next one, so the headroom needs room for one of them.
   std::int64_t headroom_percent = 110 + 10 * static_cast<std::int64_t>(index % 5);
   tenant.run_limit_minor = checked_total(checked_product(planned / 100, headroom_percent),
                                          checked_total(tenant.cap_minor, price_max_minor));
@@ -133,13 +136,13 @@ class DemoWorker {
     json budget = {{"daily_limit_minor", report.limit_minor},
                    {"currency", "USD"},
                    {"time_zone", report.time_zone}};
-    session_.call("set_budget", http::verb::put, "/v1/tenant/budget", budget,
-                  tenant.tokens.admin, {"200"});
+    session_.call("set_budget", http::verb::put, "/v1/tenant/budget", budget, tenant.tokens.admin,
+                  {"200"});
 
     json safe_mode = {{"enabled", report.safe_mode_configured},
                       {"reason", "demo run " + options_.run_id + " configuration"}};
-    session_.call("set_safe_mode", http::verb::put, "/v1/safe-mode", safe_mode,
-                  tenant.tokens.admin, {"200"});
+    session_.call("set_safe_mode", http::verb::put, "/v1/safe-mode", safe_mode, tenant.tokens.admin,
+                  {"200"});
 
     json cap = {{"rule", "max_amount"},
                 {"max_amount_minor", tenant.cap_minor},
@@ -174,7 +177,8 @@ class DemoWorker {
     }
     place_order(tenant, regular, is_repeat_day(day));
 
-    if (is_freight_day(day)) reserve_freight(tenant, prefix + "freight:" + point.date, order_minor, day);
+    if (is_freight_day(day))
+      reserve_freight(tenant, prefix + "freight:" + point.date, order_minor, day);
     if (is_oversized_day(day)) place_oversized_order(tenant, prefix + "big:" + point.date, point);
     if (is_wire_transfer_day(day)) place_wire_transfer(tenant, prefix + "wire:" + point.date);
     if (is_over_budget_day(day)) exceed_budget(tenant, prefix + "over:" + point.date, point);
@@ -189,12 +193,9 @@ class DemoWorker {
  private:
   json order_payload(const PricePoint& point, std::int64_t quantity) const {
     // The price stays the decimal text from the series, so no reader has to trust a float.
-    return {{"commodity", series_.name},
-            {"date", point.date},
-            {"price", point.price_text},
-            {"unit_price_minor", point.price_minor},
-            {"quantity", quantity},
-            {"currency", "USD"}};
+    return {{"commodity", series_.name}, {"date", point.date},
+            {"price", point.price_text}, {"unit_price_minor", point.price_minor},
+            {"quantity", quantity},      {"currency", "USD"}};
   }
 
   void place_order(DemoTenant& tenant, const Order& order, bool repeat = false) {
@@ -228,9 +229,9 @@ class DemoWorker {
       if (!approved.ok()) return;
     }
 
-    CallResult executed = session_.call("execute", http::verb::post, action_path + "/execute",
-                                        json::object(), tenant.tokens.approver,
-                                        {order.execute_expected});
+    CallResult executed =
+        session_.call("execute", http::verb::post, action_path + "/execute", json::object(),
+                      tenant.tokens.approver, {order.execute_expected});
     if (!executed.ok()) {
       if (executed.code == "guardrail_blocked") ++report.orders_blocked;
       if (executed.code == "limit_exceeded") ++report.orders_over_budget;
@@ -258,18 +259,17 @@ class DemoWorker {
     }
     MinorUnits amount =
         settlement == Settlement::commit_less ? slightly_less(reserved_minor) : reserved_minor;
-    CallResult committed = session_.call("commit", http::verb::post, path + "/commit",
-                                         {{"amount_minor", amount}}, tenant.tokens.operator_role,
-                                         {"200"});
+    CallResult committed =
+        session_.call("commit", http::verb::post, path + "/commit", {{"amount_minor", amount}},
+                      tenant.tokens.operator_role, {"200"});
     if (committed.ok()) tenant.report->committed_run_minor += amount;
   }
 
   void reserve_freight(DemoTenant& tenant, const std::string& reservation_id,
                        MinorUnits order_minor, std::size_t day) {
     MinorUnits amount = freight_minor(order_minor);
-    json body = {{"reservation_id", reservation_id},
-                 {"amount_minor", amount},
-                 {"ttl_s", reservation_ttl_s}};
+    json body = {
+        {"reservation_id", reservation_id}, {"amount_minor", amount}, {"ttl_s", reservation_ttl_s}};
     CallResult reserved = session_.call("reserve", http::verb::post, "/v1/reservations", body,
                                         tenant.tokens.operator_role, {"201"});
     if (!reserved.ok()) return;
@@ -351,8 +351,8 @@ void run_demo_scenario(const LoadOptions& options, Progress& progress, Recorder&
   summary.tenant_reports.resize(options.tenants);
   std::vector<DemoTenant> tenants;
   for (std::size_t i = 0; i < options.tenants; ++i) {
-    tenants.push_back(configure_tenant(i, run_options, series, price_max_minor,
-                                       summary.tenant_reports[i]));
+    tenants.push_back(
+        configure_tenant(i, run_options, series, price_max_minor, summary.tenant_reports[i]));
   }
 
   std::size_t workers = std::min(options.concurrency, options.tenants);

@@ -65,9 +65,8 @@ bool HttpConnection::connect(std::string& error) {
   }
 
   stream_.expires_after(timeout_);
-  stream_.async_connect(endpoints, [&ec](beast::error_code result, const tcp::endpoint&) {
-    ec = result;
-  });
+  stream_.async_connect(endpoints,
+                        [&ec](beast::error_code result, const tcp::endpoint&) { ec = result; });
   io_context_.restart();
   io_context_.run();
   if (ec) {
@@ -119,8 +118,8 @@ HttpReply HttpConnection::send(http::verb method, std::string_view path, std::st
   io_context_.restart();
   io_context_.run();
   if (ec) {
-    reply.transport_error = std::string(http::to_string(method)) + " " + std::string(path) +
-                            " failed: " + ec.message();
+    reply.transport_error =
+        std::string(http::to_string(method)) + " " + std::string(path) + " failed: " + ec.message();
     close();
     return reply;
   }

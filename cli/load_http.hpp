@@ -2,16 +2,15 @@
 // A blocking HTTP/1.1 keep-alive client for the load driver: one connection per worker thread.
 // Each call runs Boost.Beast's asynchronous operations on the connection's own io_context, which
 // is how a deadline can bound connect, write and read without another thread.
-#include <chrono>
-#include <optional>
-#include <string>
-#include <string_view>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace bulwark::cli {
 

@@ -64,8 +64,7 @@ void Recorder::record(const std::string& operation, const std::string& outcome, 
 
 void Recorder::merge(const Recorder& other) {
   merge_outcomes(other);
-  latencies_us_.insert(latencies_us_.end(), other.latencies_us_.begin(),
-                       other.latencies_us_.end());
+  latencies_us_.insert(latencies_us_.end(), other.latencies_us_.begin(), other.latencies_us_.end());
 }
 
 void Recorder::merge_outcomes(const Recorder& other) {
@@ -81,8 +80,8 @@ void Recorder::merge_outcomes(const Recorder& other) {
 
 std::string format_minor(std::int64_t minor) {
   bool negative = minor < 0;
-  std::uint64_t magnitude = negative ? 0 - static_cast<std::uint64_t>(minor)
-                                     : static_cast<std::uint64_t>(minor);
+  std::uint64_t magnitude =
+      negative ? 0 - static_cast<std::uint64_t>(minor) : static_cast<std::uint64_t>(minor);
   std::string whole = std::to_string(magnitude / 100);
   std::string grouped;
   for (std::size_t i = 0; i < whole.size(); ++i) {
@@ -114,10 +113,9 @@ void print_summary_table(std::ostream& out, const LoadSummary& summary, Recorder
 
   out << "== load summary: scenario " << summary.scenario << ", run " << summary.run_id
       << ", target " << summary.target << "\n";
-  out << "requests     " << recorder.request_total() << " in " << std::fixed
-      << std::setprecision(1) << summary.elapsed.count() << " s, " << std::setprecision(1)
-      << throughput(summary, recorder) << " req/s, concurrency " << summary.concurrency
-      << ", tenants " << summary.tenants << "\n";
+  out << "requests     " << recorder.request_total() << " in " << std::fixed << std::setprecision(1)
+      << summary.elapsed.count() << " s, " << std::setprecision(1) << throughput(summary, recorder)
+      << " req/s, concurrency " << summary.concurrency << ", tenants " << summary.tenants << "\n";
   out << "latency ms   p50 " << format_ms(percentile(latencies, 0.50)) << "  p90 "
       << format_ms(percentile(latencies, 0.90)) << "  p99 "
       << format_ms(percentile(latencies, 0.99)) << "  max "
@@ -139,10 +137,11 @@ void print_summary_table(std::ostream& out, const LoadSummary& summary, Recorder
 
   out << "\noutcomes by code:\n";
   out << "  " << std::left << std::setw(34) << "code" << std::right << std::setw(10) << "count"
-      << std::setw(12) << "unexpected" << "\n";
+      << std::setw(12) << "unexpected"
+      << "\n";
   for (const auto& [code, count] : outcomes_by_code(recorder)) {
-    out << "  " << std::left << std::setw(34) << code << std::right << std::setw(10)
-        << count.count << std::setw(12) << count.unexpected << "\n";
+    out << "  " << std::left << std::setw(34) << code << std::right << std::setw(10) << count.count
+        << std::setw(12) << count.unexpected << "\n";
   }
 
   out << "\noutcomes by operation:\n";
@@ -160,7 +159,8 @@ void print_summary_table(std::ostream& out, const LoadSummary& summary, Recorder
         << std::setw(6) << "safe" << std::right << std::setw(16) << "limit" << std::setw(16)
         << "run committed" << std::setw(16) << "day committed" << std::setw(12) << "reserved"
         << std::setw(7) << "exec" << std::setw(7) << "block" << std::setw(7) << "over"
-        << std::setw(7) << "rel" << "  guardrails\n";
+        << std::setw(7) << "rel"
+        << "  guardrails\n";
     for (const TenantReport& report : summary.tenant_reports) {
       out << "  " << std::left << std::setw(10) << report.tenant << std::setw(20)
           << report.time_zone << std::setw(6) << (report.safe_mode_configured ? "on" : "off")

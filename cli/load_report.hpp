@@ -5,13 +5,12 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/load_series.hpp"
 
@@ -96,8 +95,7 @@ struct LoadSummary {
 void print_progress(std::ostream& out, const Progress& progress,
                     std::chrono::duration<double> elapsed);
 
-// Sorts the recorder's latencies. Writes the summary; returns nothing because the exit code
-// depends only on recorder.unexpected_total().
+// Each sorts the recorder's latencies, then writes the summary.
 void print_summary_table(std::ostream& out, const LoadSummary& summary, Recorder& recorder);
 void print_summary_json(std::ostream& out, const LoadSummary& summary, Recorder& recorder);
 

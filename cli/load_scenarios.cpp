@@ -5,7 +5,6 @@
 #include <stdexcept>
 
 #include "domain/money.hpp"
-#include "gateway/token.hpp"
 
 namespace bulwark::cli {
 namespace {
@@ -36,10 +35,10 @@ void set_up_reserve_tenant(Session& session, const std::string& tenant,
     used = view.body["budget"].value("committed_minor", std::int64_t{0}) +
            view.body["budget"].value("reserved_minor", std::int64_t{0});
   }
-  json budget = {{"daily_limit_minor", std::min(used + reserve_limit_minor,
-                                                domain::amount_minor_max)},
-                 {"currency", "USD"},
-                 {"time_zone", "UTC"}};
+  json budget = {
+      {"daily_limit_minor", std::min(used + reserve_limit_minor, domain::amount_minor_max)},
+      {"currency", "USD"},
+      {"time_zone", "UTC"}};
   session.call("set_budget", http::verb::put, "/v1/tenant/budget", budget, tokens.admin, {"200"});
 }
 
@@ -70,7 +69,8 @@ void check_request_spec(const json& request, const std::string& where) {
     throw std::runtime_error(where + ".expect must be a non-empty array of outcomes");
   }
   for (const json& outcome : request["expect"]) {
-    if (!outcome.is_string()) throw std::runtime_error(where + ".expect holds a non-string");
+    if (!outcome.is_string())
+      throw std::runtime_error(where + ".expect contains a value that is not a string");
   }
   if (request.contains("name") && !request["name"].is_string()) {
     throw std::runtime_error(where + ".name is not a string");
@@ -98,17 +98,20 @@ json substitute(const json& value, const std::map<std::string, std::string>& var
   return value;
 }
 
+const std::string& token_for_role(const TenantTokens& tokens, const std::string& role) {
+  if (role == "viewer") return tokens.viewer;
+  if (role == "operator") return tokens.operator_role;
+  if (role == "approver") return tokens.approver;
+  return tokens.admin;
+}
+
 void send_file_request(Session& session, const json& request, const TenantTokens& tokens,
                        const std::map<std::string, std::string>& variables) {
-  std::string role = request["role"].get<std::string>();
-  const std::string& token = role == "viewer"     ? tokens.viewer
-                             : role == "operator" ? tokens.operator_role
-                             : role == "approver" ? tokens.approver
-                                                  : tokens.admin;
+  const std::string& token = token_for_role(tokens, request["role"].get<std::string>());
   std::string path = substitute(request["path"], variables).get<std::string>();
   json body = request.contains("body") ? substitute(request["body"], variables) : json(nullptr);
-  std::string name = request.value("name", request["method"].get<std::string>() + " " +
-                                               request["path"].get<std::string>());
+  std::string name = request.value(
+      "name", request["method"].get<std::string>() + " " + request["path"].get<std::string>());
   session.call(name, parse_method(request["method"].get<std::string>()), path, body, token,
                request["expect"].get<std::vector<std::string>>());
 }
@@ -123,8 +126,8 @@ void run_reserve_scenario(const LoadOptions& options, Progress& progress, Record
   std::vector<TenantTokens> tokens;
   for (std::size_t i = 0; i < options.tenants; ++i) {
     tenants.push_back(tenant_id("bench", i));
-    tokens.push_back(mint_tenant_tokens(options.secret_key, tenants.back(),
-                                        token_lifetime(duration)));
+    tokens.push_back(
+        mint_tenant_tokens(options.secret_key, tenants.back(), token_lifetime(duration)));
   }
 
   // Set-up requests would skew the figures, so they count as outcomes but not in the throughput
@@ -139,26 +142,24 @@ void run_reserve_scenario(const LoadOptions& options, Progress& progress, Record
 
   auto started = std::chrono::steady_clock::now();
   auto deadline = started + duration;
-  run_workers(options, options.concurrency, progress, total,
-              [&](std::size_t worker, Session& session) {
-                std::size_t t = worker % tenants.size();
-                std::string prefix = options.run_id + ":w" + std::to_string(worker) + ":";
-                for (std::uint64_t i = 0; std::chrono::steady_clock::now() < deadline; ++i) {
-                  std::string id = prefix + std::to_string(i);
-                  json body = {{"reservation_id", id},
-                               {"amount_minor", reserve_amount_minor},
-                               {"ttl_s", reserve_ttl_s}};
-                  CallResult reserved =
-                      session.call("reserve", http::verb::post, "/v1/reservations", body,
-                                   tokens[t].operator_role, {"201"});
-                  if (reserved.ok()) {
-                    session.call("release", http::verb::post,
-                                 "/v1/reservations/" + id + "/release", json::object(),
-                                 tokens[t].operator_role, {"200"});
-                  }
-                  progress.units_done.fetch_add(1, std::memory_order_relaxed);
-                }
-              });
+  run_workers(
+      options, options.concurrency, progress, total, [&](std::size_t worker, Session& session) {
+        std::size_t t = worker % tenants.size();
+        std::string prefix = options.run_id + ":w" + std::to_string(worker) + ":";
+        for (std::uint64_t i = 0; std::chrono::steady_clock::now() < deadline; ++i) {
+          std::string id = prefix + std::to_string(i);
+          json body = {{"reservation_id", id},
+                       {"amount_minor", reserve_amount_minor},
+                       {"ttl_s", reserve_ttl_s}};
+          CallResult reserved = session.call("reserve", http::verb::post, "/v1/reservations", body,
+                                             tokens[t].operator_role, {"201"});
+          if (reserved.ok()) {
+            session.call("release", http::verb::post, "/v1/reservations/" + id + "/release",
+                         json::object(), tokens[t].operator_role, {"200"});
+          }
+          progress.units_done.fetch_add(1, std::memory_order_relaxed);
+        }
+      });
   summary.elapsed = std::chrono::steady_clock::now() - started;
   summary.concurrency = options.concurrency;
   summary.notes.push_back(std::to_string(setup.request_total()) +
@@ -196,7 +197,8 @@ json read_scenario_file(const std::string& path) {
   }
   std::string prefix = spec.value("tenant_prefix", std::string("load"));
   if (prefix.empty() || prefix.size() > 48 ||
-      prefix.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
+      prefix.find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
           std::string::npos) {
     throw std::runtime_error("tenant_prefix must be 1 to 48 characters of [A-Za-z0-9_.-]");
   }
@@ -213,15 +215,16 @@ void run_file_scenario(const LoadOptions& options, const json& spec, Progress& p
   std::vector<TenantTokens> tokens;
   for (std::size_t i = 0; i < options.tenants; ++i) {
     tenants.push_back(tenant_id(prefix, i));
-    tokens.push_back(mint_tenant_tokens(options.secret_key, tenants.back(),
-                                        token_lifetime(duration)));
+    tokens.push_back(
+        mint_tenant_tokens(options.secret_key, tenants.back(), token_lifetime(duration)));
   }
   std::size_t setup_workers = std::min(options.concurrency, options.tenants);
   run_workers(options, setup_workers, progress, total, [&](std::size_t worker, Session& session) {
     for (std::size_t t = worker; t < tenants.size(); t += setup_workers) {
-      std::map<std::string, std::string> variables{
-          {"run", options.run_id}, {"tenant", tenants[t]}, {"worker", std::to_string(worker)},
-          {"iteration", "setup"}};
+      std::map<std::string, std::string> variables{{"run", options.run_id},
+                                                   {"tenant", tenants[t]},
+                                                   {"worker", std::to_string(worker)},
+                                                   {"iteration", "setup"}};
       for (const json& request : spec.value("setup", json::array())) {
         send_file_request(session, request, tokens[t], variables);
       }
@@ -239,9 +242,10 @@ void run_file_scenario(const LoadOptions& options, const json& spec, Progress& p
                     stopped_early = true;
                     return;
                   }
-                  std::map<std::string, std::string> variables{
-                      {"run", options.run_id}, {"tenant", tenants[t]},
-                      {"worker", std::to_string(worker)}, {"iteration", std::to_string(i)}};
+                  std::map<std::string, std::string> variables{{"run", options.run_id},
+                                                               {"tenant", tenants[t]},
+                                                               {"worker", std::to_string(worker)},
+                                                               {"iteration", std::to_string(i)}};
                   for (const json& request : spec["steps"]) {
                     send_file_request(session, request, tokens[t], variables);
                   }

@@ -3,9 +3,8 @@
 // final read, recording every request in `total` and filling `summary`. Set-up failures are
 // unexpected outcomes like any other, so the caller decides the exit code from the recorder.
 #include <chrono>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "cli/load_report.hpp"
 #include "cli/load_session.hpp"

@@ -24,7 +24,8 @@ std::vector<std::string> split_csv_line(std::string line) {
 std::string series_name(const std::string& path) {
   std::size_t slash = path.find_last_of('/');
   std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  if (name.size() > 4 && name.compare(name.size() - 4, 4, ".csv") == 0) name.resize(name.size() - 4);
+  if (name.size() > 4 && name.compare(name.size() - 4, 4, ".csv") == 0)
+    name.resize(name.size() - 4);
   return name;
 }
 
@@ -75,7 +76,7 @@ std::optional<std::int64_t> parse_price_minor(std::string_view text, std::string
 PriceSeries read_price_series(const std::string& path, const std::string& from,
                               std::size_t rows_max) {
   std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read series file " + path);
+  if (!in) throw std::runtime_error("failed to open series file " + path + ": check --series");
 
   std::string line;
   if (!std::getline(in, line)) throw std::runtime_error("series file " + path + " is empty");

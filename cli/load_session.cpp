@@ -72,7 +72,8 @@ CallResult Session::call_impl(const std::string& operation, http::verb method,
 
     if (reply.status == 429 && attempt < rate_limit_retries_max) {
       recorder_->record(operation, outcome, true, latency, "");
-      // Waits as told, but at least 100 ms and at most 5 s, so a bad header cannot stall a run.
+      // Waits for the Retry-After seconds, clamped to 100 ms .. 5 s so that a bad header cannot
+      // stall a run.
       long wait_ms = 1000;
       if (!reply.retry_after.empty() &&
           std::all_of(reply.retry_after.begin(), reply.retry_after.end(),
@@ -97,8 +98,8 @@ CallResult Session::call_impl(const std::string& operation, http::verb method,
   }
 }
 
-void run_workers(const LoadOptions& options, std::size_t count, Progress& progress,
-                 Recorder& total, const std::function<void(std::size_t, Session&)>& work) {
+void run_workers(const LoadOptions& options, std::size_t count, Progress& progress, Recorder& total,
+                 const std::function<void(std::size_t, Session&)>& work) {
   std::vector<Recorder> recorders(count, Recorder(progress));
   std::vector<std::thread> threads;
   threads.reserve(count);

@@ -1,16 +1,15 @@
 #pragma once
 // What every load scenario shares: the run's options, per-tenant tokens, and a Session that sends
 // one request, checks its outcome against what the step expects and records it.
+#include <boost/beast/http/verb.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/beast/http/verb.hpp>
-#include <nlohmann/json.hpp>
 
 #include "cli/load_http.hpp"
 #include "cli/load_report.hpp"
@@ -84,10 +83,10 @@ class Session {
 
 // Runs `work(worker_index, session)` on `count` threads, each with its own connection and
 // recorder, and merges every recorder into `total` once all have returned.
-void run_workers(const LoadOptions& options, std::size_t count, Progress& progress,
-                 Recorder& total, const std::function<void(std::size_t, Session&)>& work);
+void run_workers(const LoadOptions& options, std::size_t count, Progress& progress, Recorder& total,
+                 const std::function<void(std::size_t, Session&)>& work);
 
-// Checks that the target answers GET /readyz with 200. Returns an empty string when it does,
+// Checks that the target replies 200 to GET /readyz. Returns an empty string when it does,
 // otherwise the reason.
 [[nodiscard]] std::string check_ready(const LoadOptions& options);
 
