@@ -15,8 +15,8 @@ struct RegistryState {
   std::unordered_map<caf::actor_addr, std::string> names;
 };
 
-// NOTE: a command delegated between a tenant actor's passivation and the registry's down message
-// reaches a stopped actor and fails as unavailable (503); the client's retry recovers the tenant.
+// NOTE: a command can reach a tenant actor after it passivated but before the registry saw its
+// down message. That command fails as unavailable (503), and the client's retry recovers the tenant.
 caf::actor tenant_for(caf::event_based_actor* self, NodeContext* context, RegistryState& state,
                       const std::string& tenant) {
   if (auto it = state.tenants.find(tenant); it != state.tenants.end()) return it->second;

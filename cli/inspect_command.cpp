@@ -1,5 +1,6 @@
 // `bulwark inspect`: a read-only view of tenants, snapshots and journal statistics. It opens the
-// journal without its lock, so it runs beside a live node and sees what was durable at its start.
+// journal without its lock, so it runs beside a live node and reads what was durable when it
+// started.
 #include <iomanip>
 #include <iostream>
 

@@ -27,7 +27,7 @@ struct ReplayArgs {
   std::string format = "table";
 };
 
-// Where replay stops: after seq `until_seq`, or after the last event at or before `until_time`.
+// Replay bound: stop after seq `until_seq`, or after the last event at or before `until_time`.
 struct ReplayLimit {
   std::optional<std::uint64_t> until_seq;
   std::optional<domain::TimePoint> until_time;
