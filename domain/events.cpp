@@ -14,7 +14,7 @@ struct TypeEntry {
   const char* name;
 };
 
-constexpr std::array<TypeEntry, 15> type_table{{
+constexpr TypeEntry type_table[] = {
     {EventType::budget_set, "budget_set"},
     {EventType::spend_reserved, "spend_reserved"},
     {EventType::spend_committed, "spend_committed"},
@@ -30,7 +30,7 @@ constexpr std::array<TypeEntry, 15> type_table{{
     {EventType::action_execution_started, "action_execution_started"},
     {EventType::action_executed, "action_executed"},
     {EventType::action_failed, "action_failed"},
-}};
+};
 
 // Reads a required field with the expected JSON type, so a damaged journal never decodes into
 // default values.

@@ -31,6 +31,8 @@ enum class EventType : std::uint16_t {
   action_execution_started = 13,
   action_executed = 14,
   action_failed = 15,
+  // Ids 16-23: outbox, market data and regimes. 24-31: inbound payment webhooks. 32-39: rate
+  // limits, job leases and retention.
 };
 
 // Schema version written with every event; bump it when a payload's meaning changes.
