@@ -6,6 +6,8 @@
 
 #include <caf/all.hpp>
 
+#include "actors/customer_directory.hpp"
+#include "actors/integration_handles.hpp"
 #include "actors/service.hpp"
 #include "domain/time.hpp"
 #include "persistence/journal.hpp"
@@ -27,6 +29,8 @@ struct NodeContext {
   caf::actor writer;
   std::uint64_t epoch = 0;  // writer epoch for this node's appends: its incarnation
   NodeCounters counters;
+  CustomerDirectory customers;  // Stripe customer -> tenant, for inbound webhooks
+  IntegrationHandles integrations;  // outbox delivery and market feed
 
   [[nodiscard]] domain::TimePoint now() const {
     return std::chrono::time_point_cast<std::chrono::milliseconds>(options.clock());

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/integration_runtime.hpp"
 #include "actors/journal_writer.hpp"
 #include "actors/messages.hpp"
 #include "actors/registry.hpp"
@@ -31,6 +32,7 @@ struct TenantService::Impl {
   caf::actor_system_config config;
   std::unique_ptr<caf::actor_system> system;
   caf::actor registry;
+  std::unique_ptr<IntegrationRuntime> integrations;
   std::atomic<bool> stopped{false};
 
   explicit Impl(ServiceOptions options) {
@@ -50,6 +52,7 @@ struct TenantService::Impl {
     system = std::make_unique<caf::actor_system>(configure(config, context.options));
     context.writer = system->spawn<caf::detached>(journal_writer, &context);
     registry = system->spawn(tenant_registry, &context);
+    integrations = std::make_unique<IntegrationRuntime>(*system, context, registry);
   }
 
   // Sends one request to the registry from a short-lived actor, so no caller thread ever blocks
@@ -91,13 +94,23 @@ void TenantService::recover_tenants() {
     spdlog::error("recovery_scan_failed error=\"{}\"", tenants.error());
     return;
   }
+  impl_->context.customers.expect_tenants(tenants.value());
   for (const auto& tenant : tenants.value()) {
     caf::anon_send(impl_->registry, caf::spawn_atom::value, tenant);
   }
   spdlog::info("recovery_scan_done tenants={}", tenants.value().size());
 }
 
+CustomerLookup TenantService::find_stripe_customer(const std::string& customer_id) const {
+  return impl_->context.customers.find(customer_id);
+}
+
 bool TenantService::ready() const { return !impl_->stopped; }
+
+std::string TenantService::integration_metrics_text() const {
+  if (impl_->stopped || !impl_->integrations) return "";
+  return impl_->integrations->metrics_text();
+}
 
 ServiceStats TenantService::stats() const {
   const auto& c = impl_->context.counters;
@@ -122,8 +135,11 @@ void TenantService::shutdown() {
     waiter->send_exit(impl_->registry, caf::exit_reason::user_shutdown);
     waiter->receive([](const caf::down_msg&) {});
   }
+  impl_->integrations->stop_actors();
   caf::anon_send_exit(impl_->context.writer, caf::exit_reason::user_shutdown);
   impl_->system->await_all_actors_done();
+  impl_->integrations->stop_http();
+  impl_->integrations.reset();
   // A detached actor's thread ends only when the last handle to it is gone.
   impl_->context.writer = nullptr;
   impl_->registry = nullptr;

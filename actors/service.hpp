@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/customer_directory.hpp"
+#include "actors/integration_options.hpp"
 #include "domain/commands.hpp"
 #include "domain/rejection.hpp"
 
@@ -31,7 +33,8 @@ struct Reply {
 };
 
 struct TenantQuery {
-  enum class Kind : std::uint8_t { summary, actions, guardrails, events };
+  enum class Kind : std::uint8_t { summary, actions, guardrails, events, subscription, dead_letters,
+                                 outbox };
   Kind kind = Kind::summary;
   std::optional<domain::ActionStatus> status;  // actions: filter
   std::uint64_t after_seq = 0;                 // events: page start (exclusive)
@@ -54,6 +57,7 @@ struct ServiceOptions {
   std::function<std::chrono::system_clock::time_point()> clock = [] {
     return std::chrono::system_clock::now();
   };
+  IntegrationOptions integrations;  // outbox delivery and market-data sources
 };
 
 struct ServiceStats {
@@ -84,7 +88,12 @@ class TenantService {
   // would bound it.
   void recover_tenants();
 
+  // The tenant that owns a Stripe customer, from the directory that tenant actors keep.
+  [[nodiscard]] CustomerLookup find_stripe_customer(const std::string& customer_id) const;
+
   [[nodiscard]] bool ready() const;
+  // Prometheus lines of the outbox delivery and the market sources' circuit breakers.
+  [[nodiscard]] std::string integration_metrics_text() const;
   [[nodiscard]] ServiceStats stats() const;
   [[nodiscard]] std::uint64_t incarnation() const;
 

@@ -2,9 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/integration_hooks.hpp"
 #include "actors/messages.hpp"
+#include "actors/webhook_hooks.hpp"
 #include "domain/decide.hpp"
+#include "domain/outbox.hpp"
 #include "domain/views.hpp"
+#include "domain/webhooks.hpp"
 
 namespace bulwark::actors {
 namespace {
@@ -49,6 +53,7 @@ void recover(Self* self, NodeContext* context) {
   if (!loaded.ok()) {
     st.recovery_error = loaded.error();
     spdlog::error("tenant_recovery_failed tenant={} error=\"{}\"", st.tenant, st.recovery_error);
+    sync_customer_directory(context, st.tenant, nullptr);
     return;
   }
   try {
@@ -65,9 +70,12 @@ void recover(Self* self, NodeContext* context) {
     context->counters.recoveries_total++;
     spdlog::info("tenant_recovered tenant={} snapshot_seq={} events={} last_seq={} ms={}",
                  st.tenant, st.snapshot_seq, data.events.size(), st.state.last_seq, ms);
+    sync_customer_directory(context, st.tenant, &st.state);
+    announce_integrations(context, st.tenant, st.state);
   } catch (const std::exception& e) {
     st.recovery_error = e.what();
     spdlog::error("tenant_recovery_failed tenant={} error=\"{}\"", st.tenant, e.what());
+    sync_customer_directory(context, st.tenant, nullptr);
   }
 }
 
@@ -113,6 +121,7 @@ std::vector<domain::Event> number_events(const TenantActorState& st,
   for (auto& item : data) {
     events.push_back(domain::Event{++seq, now, request.principal, request.request_id,
                                    std::move(item)});
+    domain::stamp_idempotency_key(events.back().data, st.tenant, seq);
   }
   return events;
 }
@@ -129,6 +138,11 @@ void handle_command(Self* self, NodeContext* context, const RequestContext& requ
   if (!st.recovery_error.empty()) {
     respond(failure_reply(Reply::Status::internal,
                                   "tenant journal failed to recover: " + st.recovery_error));
+    return;
+  }
+
+  if (auto conflict = claim_stripe_customers(context, st.tenant, command)) {
+    respond(rejected_reply(*conflict));
     return;
   }
 
@@ -157,6 +171,8 @@ void handle_command(Self* self, NodeContext* context, const RequestContext& requ
             }
             for (const auto& event : events) domain::apply(st.state, event);
             st.chain_head = outcome.chain_head;
+            update_customer_directory(context, st.tenant, st.state, events);
+            announce_new_events(context, st.tenant, st.state, events);
             for (const auto& event : events) {
               if (auto* reserved = std::get_if<domain::SpendReserved>(&event.data)) {
                 arm_expiry(self, context, st.state.reservations.at(reserved->reservation_id));
@@ -193,6 +209,15 @@ Reply answer_query(Self* self, NodeContext* context, const TenantQuery& query) {
       break;
     case TenantQuery::Kind::guardrails:
       reply.body = domain::guardrails_view(st.state);
+      break;
+    case TenantQuery::Kind::outbox:
+      reply.body = domain::outbox_view(st.state.integrations);
+      break;
+    case TenantQuery::Kind::subscription:
+      reply.body = domain::subscription_view(st.state);
+      break;
+    case TenantQuery::Kind::dead_letters:
+      reply.body = domain::dead_letters_view(st.state);
       break;
     case TenantQuery::Kind::events: {
       auto page = context->journal->read_events(st.tenant, query.after_seq, query.limit);

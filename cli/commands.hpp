@@ -14,5 +14,6 @@ Runner add_token_command(CLI::App& app);
 Runner add_replay_command(CLI::App& app);
 Runner add_inspect_command(CLI::App& app);
 Runner add_load_command(CLI::App& app);
+Runner add_serve_series_command(CLI::App& app);
 
 }  // namespace bulwark::cli

@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
       bulwark::cli::add_replay_command);
   add("inspect", "Show tenants, snapshots and journal statistics (read-only)",
       bulwark::cli::add_inspect_command);
+  add("serve-series", "Serve CSV market series and receive alerts on 127.0.0.1, for demos",
+      bulwark::cli::add_serve_series_command);
 
   CLI11_PARSE(app, argc, argv);
   // Logs go to stderr, so the JSON and tables that tools print on stdout stay parseable.

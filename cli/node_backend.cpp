@@ -24,6 +24,15 @@ struct ToTenantQuery {
   actors::TenantQuery operator()(const gateway::EventsQuery& q) const {
     return actors::TenantQuery{actors::TenantQuery::Kind::events, {}, q.after_seq, q.limit};
   }
+  actors::TenantQuery operator()(const gateway::SubscriptionQuery&) const {
+    return actors::TenantQuery{actors::TenantQuery::Kind::subscription, {}, 0, 0};
+  }
+  actors::TenantQuery operator()(const gateway::DeadLettersQuery&) const {
+    return actors::TenantQuery{actors::TenantQuery::Kind::dead_letters, {}, 0, 0};
+  }
+  actors::TenantQuery operator()(const gateway::OutboxQuery&) const {
+    return actors::TenantQuery{actors::TenantQuery::Kind::outbox, {}, 0, 0};
+  }
 };
 
 void deliver(const gateway::BackendCallback& done,
@@ -69,6 +78,25 @@ void NodeBackend::query(const gateway::RequestContext& context, gateway::Query q
                  });
 }
 
+gateway::StripeCustomerLookup NodeBackend::find_stripe_customer(
+    const std::string& customer_id) const {
+  actors::CustomerLookup found = service_.find_stripe_customer(customer_id);
+  gateway::StripeCustomerLookup lookup;
+  lookup.tenant = found.tenant;
+  switch (found.status) {
+    case actors::CustomerLookup::Status::found:
+      lookup.status = gateway::StripeCustomerLookup::Status::found;
+      break;
+    case actors::CustomerLookup::Status::unknown:
+      lookup.status = gateway::StripeCustomerLookup::Status::unknown;
+      break;
+    case actors::CustomerLookup::Status::not_ready:
+      lookup.status = gateway::StripeCustomerLookup::Status::not_ready;
+      break;
+  }
+  return lookup;
+}
+
 bool NodeBackend::ready() const { return service_.ready(); }
 
 std::string NodeBackend::metrics_text() const {
@@ -92,7 +120,7 @@ std::string NodeBackend::metrics_text() const {
         stats.passivations_total);
   gauge("bulwark_node_incarnation", "Writer epoch of this node process.", "gauge",
         service_.incarnation());
-  return out.str();
+  return out.str() + service_.integration_metrics_text();
 }
 
 }  // namespace bulwark::cli

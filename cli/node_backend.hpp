@@ -14,6 +14,8 @@ class NodeBackend final : public gateway::Backend {
               gateway::BackendCallback done) override;
   void query(const gateway::RequestContext& context, gateway::Query query,
              gateway::BackendCallback done) override;
+  [[nodiscard]] gateway::StripeCustomerLookup find_stripe_customer(
+      const std::string& customer_id) const override;
   [[nodiscard]] bool ready() const override;
   [[nodiscard]] std::string metrics_text() const override;
 

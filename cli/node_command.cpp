@@ -9,8 +9,10 @@
 #include "actors/service.hpp"
 #include "cli/commands.hpp"
 #include "cli/durations.hpp"
+#include "cli/integration_options.hpp"
 #include "cli/node_backend.hpp"
 #include "gateway/server.hpp"
+#include "gateway/stripe_signature.hpp"
 #include "gateway/token.hpp"
 
 namespace bulwark::cli {
@@ -27,6 +29,10 @@ struct NodeArgs {
   std::uint64_t snapshot_every = 1000;
   std::string passivate_after = "10m";
   std::size_t http_threads = 2;
+  std::string stripe_secret_file;
+  std::int64_t stripe_tolerance_s = gateway::stripe_tolerance_default.count();
+  std::int64_t webhook_attempts_max = domain::webhook_attempts_max_default;
+  IntegrationArgs integrations;
 };
 
 // Creates `path` with 32 random bytes as hex when it does not exist yet, readable by the owner only.
@@ -72,6 +78,15 @@ int run_node(const NodeArgs& args) {
     std::cerr << e.what() << "\n";
     return 2;
   }
+  std::string stripe_secret;
+  if (!args.stripe_secret_file.empty()) {
+    try {
+      stripe_secret = gateway::read_stripe_secret_file(args.stripe_secret_file);
+    } catch (const std::exception& e) {
+      std::cerr << e.what() << "\n";
+      return 2;
+    }
+  }
 
   // Signals are taken by sigwait below, so every thread started after this blocks them.
   sigset_t signals;
@@ -85,6 +100,10 @@ int run_node(const NodeArgs& args) {
   service_options.sync_writes = !args.no_sync;
   service_options.snapshot_every_events = args.snapshot_every;
   service_options.passivate_after = *passivate_after;
+  if (auto error = to_integration_options(args.integrations, service_options.integrations)) {
+    std::cerr << *error << "\n";
+    return 2;
+  }
   std::unique_ptr<actors::TenantService> service;
   try {
     service = std::make_unique<actors::TenantService>(service_options);
@@ -99,6 +118,10 @@ int run_node(const NodeArgs& args) {
   server_options.listen = args.listen;
   server_options.secret_key = key;
   server_options.threads = args.http_threads;
+  if (!args.stripe_secret_file.empty()) {
+    server_options.stripe_webhooks = gateway::StripeWebhookOptions{
+        stripe_secret, std::chrono::seconds(args.stripe_tolerance_s), args.webhook_attempts_max};
+  }
   gateway::HttpServer server(server_options, backend);
   try {
     server.start();
@@ -146,6 +169,19 @@ Runner add_node_command(CLI::App& app) {
   app.add_option("--http-threads", args->http_threads, "HTTP server threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  app.add_option("--stripe-secret-file", args->stripe_secret_file,
+                 "Stripe webhook signing secret (whsec_...); without it POST /v1/webhooks/stripe "
+                 "answers 503");
+  app.add_option("--stripe-tolerance", args->stripe_tolerance_s,
+                 "Largest difference in seconds between a Stripe signature's timestamp and the "
+                 "node clock, either way")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400}));
+  app.add_option("--webhook-attempts-max", args->webhook_attempts_max,
+                 "Failed processing attempts before an inbound webhook event is dead-lettered")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{1}, domain::webhook_attempts_max_limit));
+  add_integration_options(app, args->integrations);
   return [args] { return run_node(*args); };
 }
 

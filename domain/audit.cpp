@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "domain/webhooks.hpp"
+
 namespace bulwark::domain {
 namespace {
 
@@ -126,6 +128,9 @@ std::optional<Violation> check_event(const TenantState& before, const Event& eve
     return Violation{event.seq, "gap_free_sequence",
                      "seq " + std::to_string(event.seq) + " follows " +
                          std::to_string(before.last_seq)};
+  }
+  if (auto webhook = check_webhook_event(before, event.data)) {
+    return Violation{event.seq, webhook->first, std::move(webhook->second)};
   }
   return std::visit(Checker{before, event}, event.data);
 }

@@ -85,6 +85,7 @@ struct ExecuteAction {
 
 using Command = std::variant<SetBudget, Reserve, Commit, Release, Expire, SetSafeMode,
                              SetGuardrail, ProposeAction, ApproveAction, RejectAction,
-                             ExecuteAction>;
+                             ExecuteAction, SetStripeCustomers, ReceiveStripeEvent,
+                             RequeueWebhook, IntegrationCommand>;
 
 }  // namespace bulwark::domain

@@ -4,6 +4,8 @@
 #include <chrono>
 
 #include "domain/ids.hpp"
+#include "domain/outbox.hpp"
+#include "domain/webhooks.hpp"
 
 namespace bulwark::domain {
 namespace {
@@ -195,6 +197,18 @@ struct Validator {
   std::optional<Rejection> operator()(const ExecuteAction& c) const {
     if (!is_valid_entity_id(c.action_id)) return invalid_field("action_id", "invalid id");
     return std::nullopt;
+  }
+  std::optional<Rejection> operator()(const SetStripeCustomers& c) const {
+    return validate_webhook_command(c);
+  }
+  std::optional<Rejection> operator()(const ReceiveStripeEvent& c) const {
+    return validate_webhook_command(c);
+  }
+  std::optional<Rejection> operator()(const RequeueWebhook& c) const {
+    return validate_webhook_command(c);
+  }
+  std::optional<Rejection> operator()(const IntegrationCommand& c) const {
+    return validate_integration(c);
   }
 };
 
@@ -537,6 +551,17 @@ struct Decider {
   const Action* find_action(const std::string& id) const {
     auto it = state.actions.find(id);
     return it == state.actions.end() ? nullptr : &it->second;
+  }
+
+  Decision operator()(const SetStripeCustomers& c) const {
+    return decide_webhook_command(state, c);
+  }
+  Decision operator()(const ReceiveStripeEvent& c) const {
+    return decide_webhook_command(state, c);
+  }
+  Decision operator()(const RequeueWebhook& c) const { return decide_webhook_command(state, c); }
+  Decision operator()(const IntegrationCommand& c) const {
+    return decide_integration(state, c, now);
   }
 
   static bool approval_matches(const Action& a) {

@@ -4,6 +4,9 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "domain/outbox.hpp"
+#include "domain/webhooks.hpp"
+
 namespace bulwark::domain {
 namespace {
 
@@ -30,6 +33,18 @@ constexpr TypeEntry type_table[] = {
     {EventType::action_execution_started, "action_execution_started"},
     {EventType::action_executed, "action_executed"},
     {EventType::action_failed, "action_failed"},
+    {EventType::webhook_applied, "webhook_applied"},
+    {EventType::webhook_ignored, "webhook_ignored"},
+    {EventType::webhook_attempt_failed, "webhook_attempt_failed"},
+    {EventType::webhook_dead_lettered, "webhook_dead_lettered"},
+    {EventType::webhook_requeued, "webhook_requeued"},
+    {EventType::stripe_customers_set, "stripe_customers_set"},
+    {EventType::outbox_enqueued, "outbox_enqueued"},
+    {EventType::outbox_delivered, "outbox_delivered"},
+    {EventType::outbox_attempt_failed, "outbox_attempt_failed"},
+    {EventType::alerts_target_set, "alerts_target_set"},
+    {EventType::regime_set, "regime_set"},
+    {EventType::regime_changed, "regime_changed"},
 };
 
 // Reads a required field with the expected JSON type, so a damaged journal never decodes into
@@ -157,6 +172,18 @@ struct ToJson {
   json operator()(const ActionFailed& e) const {
     return {{"action_id", e.action_id}, {"reason", e.reason}};
   }
+  json operator()(const WebhookApplied& e) const { return webhook_event_to_json(e); }
+  json operator()(const WebhookIgnored& e) const { return webhook_event_to_json(e); }
+  json operator()(const WebhookAttemptFailed& e) const { return webhook_event_to_json(e); }
+  json operator()(const WebhookDeadLettered& e) const { return webhook_event_to_json(e); }
+  json operator()(const WebhookRequeued& e) const { return webhook_event_to_json(e); }
+  json operator()(const StripeCustomersSet& e) const { return webhook_event_to_json(e); }
+  json operator()(const OutboxEnqueued& e) const { return integration_event_to_json(e); }
+  json operator()(const OutboxDelivered& e) const { return integration_event_to_json(e); }
+  json operator()(const OutboxAttemptFailed& e) const { return integration_event_to_json(e); }
+  json operator()(const AlertsTargetSet& e) const { return integration_event_to_json(e); }
+  json operator()(const RegimeSet& e) const { return integration_event_to_json(e); }
+  json operator()(const RegimeChanged& e) const { return integration_event_to_json(e); }
 };
 
 struct TypeOf {
@@ -177,6 +204,24 @@ struct TypeOf {
   }
   EventType operator()(const ActionExecuted&) const { return EventType::action_executed; }
   EventType operator()(const ActionFailed&) const { return EventType::action_failed; }
+  EventType operator()(const WebhookApplied&) const { return EventType::webhook_applied; }
+  EventType operator()(const WebhookIgnored&) const { return EventType::webhook_ignored; }
+  EventType operator()(const WebhookAttemptFailed&) const {
+    return EventType::webhook_attempt_failed;
+  }
+  EventType operator()(const WebhookDeadLettered&) const {
+    return EventType::webhook_dead_lettered;
+  }
+  EventType operator()(const WebhookRequeued&) const { return EventType::webhook_requeued; }
+  EventType operator()(const StripeCustomersSet&) const { return EventType::stripe_customers_set; }
+  EventType operator()(const OutboxEnqueued&) const { return EventType::outbox_enqueued; }
+  EventType operator()(const OutboxDelivered&) const { return EventType::outbox_delivered; }
+  EventType operator()(const OutboxAttemptFailed&) const {
+    return EventType::outbox_attempt_failed;
+  }
+  EventType operator()(const AlertsTargetSet&) const { return EventType::alerts_target_set; }
+  EventType operator()(const RegimeSet&) const { return EventType::regime_set; }
+  EventType operator()(const RegimeChanged&) const { return EventType::regime_changed; }
 };
 
 }  // namespace
@@ -351,6 +396,20 @@ EventData event_data_from_json(EventType type, const json& d) {
       return ActionExecuted{field<std::string>(d, "action_id")};
     case EventType::action_failed:
       return ActionFailed{field<std::string>(d, "action_id"), field<std::string>(d, "reason")};
+    case EventType::webhook_applied:
+    case EventType::webhook_ignored:
+    case EventType::webhook_attempt_failed:
+    case EventType::webhook_dead_lettered:
+    case EventType::webhook_requeued:
+    case EventType::stripe_customers_set:
+      return webhook_event_from_json(type, d);
+    case EventType::outbox_enqueued:
+    case EventType::outbox_delivered:
+    case EventType::outbox_attempt_failed:
+    case EventType::alerts_target_set:
+    case EventType::regime_set:
+    case EventType::regime_changed:
+      return *integration_event_from_json(type, d);
   }
   throw std::invalid_argument("unknown event type id " +
                               std::to_string(static_cast<unsigned>(type)));

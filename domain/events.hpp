@@ -11,7 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/money.hpp"
+#include "domain/outbox_types.hpp"
 #include "domain/time.hpp"
+#include "domain/webhook_types.hpp"
 
 namespace bulwark::domain {
 
@@ -31,6 +33,18 @@ enum class EventType : std::uint16_t {
   action_execution_started = 13,
   action_executed = 14,
   action_failed = 15,
+  outbox_enqueued = 16,
+  outbox_delivered = 17,
+  outbox_attempt_failed = 18,
+  alerts_target_set = 19,
+  regime_set = 20,
+  regime_changed = 21,
+  webhook_applied = 24,
+  webhook_ignored = 25,
+  webhook_attempt_failed = 26,
+  webhook_dead_lettered = 27,
+  webhook_requeued = 28,
+  stripe_customers_set = 29,
   // Ids 16-23: outbox, market data and regimes. 24-31: inbound payment webhooks. 32-39: rate
   // limits, job leases and retention.
 };
@@ -150,7 +164,10 @@ using EventData =
     std::variant<BudgetSet, SpendReserved, SpendCommitted, SpendReleased, SpendExpired,
                  SafeModeChanged, GuardrailSet, GuardrailViolated, GuardrailEscalated,
                  ActionProposed, ActionApproved, ActionRejected, ActionExecutionStarted,
-                 ActionExecuted, ActionFailed>;
+                 ActionExecuted, ActionFailed, WebhookApplied, WebhookIgnored,
+                 WebhookAttemptFailed, WebhookDeadLettered, WebhookRequeued, StripeCustomersSet,
+                 OutboxEnqueued, OutboxDelivered, OutboxAttemptFailed, AlertsTargetSet, RegimeSet,
+                 RegimeChanged>;
 
 // One journal entry: the envelope that every event type shares, and its data.
 struct Event {

@@ -15,6 +15,8 @@ const char* to_string(RejectionCode code) {
     case RejectionCode::budget_not_set: return "budget_not_set";
     case RejectionCode::limit_below_usage: return "limit_below_usage";
     case RejectionCode::reservation_expired: return "reservation_expired";
+    case RejectionCode::customer_conflict: return "customer_conflict";
+    case RejectionCode::webhook_processing_failed: return "webhook_processing_failed";
   }
   return "unknown";
 }

@@ -19,6 +19,8 @@ enum class RejectionCode : std::uint8_t {
   budget_not_set,
   limit_below_usage,
   reservation_expired,
+  customer_conflict,          // a Stripe customer already belongs to another tenant
+  webhook_processing_failed,  // an inbound event failed to process; the delivery is retried
 };
 
 struct Rejection {

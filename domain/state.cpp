@@ -4,6 +4,9 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "domain/outbox.hpp"
+#include "domain/webhooks.hpp"
+
 namespace bulwark::domain {
 namespace {
 
@@ -140,6 +143,36 @@ struct Applier {
     a.status = ActionStatus::failed;
     a.failure_reason = e.reason;
   }
+  void operator()(const WebhookApplied& e) const { apply_webhook_event(state.webhooks, event, e); }
+  void operator()(const WebhookIgnored& e) const { apply_webhook_event(state.webhooks, event, e); }
+  void operator()(const WebhookAttemptFailed& e) const {
+    apply_webhook_event(state.webhooks, event, e);
+  }
+  void operator()(const WebhookDeadLettered& e) const {
+    apply_webhook_event(state.webhooks, event, e);
+  }
+  void operator()(const WebhookRequeued& e) const { apply_webhook_event(state.webhooks, event, e); }
+  void operator()(const StripeCustomersSet& e) const {
+    apply_webhook_event(state.webhooks, event, e);
+  }
+  void operator()(const OutboxEnqueued& e) const {
+    apply_integration(state.integrations, e, event.seq);
+  }
+  void operator()(const OutboxDelivered& e) const {
+    apply_integration(state.integrations, e, event.seq);
+  }
+  void operator()(const OutboxAttemptFailed& e) const {
+    apply_integration(state.integrations, e, event.seq);
+  }
+  void operator()(const AlertsTargetSet& e) const {
+    apply_integration(state.integrations, e, event.seq);
+  }
+  void operator()(const RegimeSet& e) const {
+    apply_integration(state.integrations, e, event.seq);
+  }
+  void operator()(const RegimeChanged& e) const {
+    apply_integration(state.integrations, e, event.seq);
+  }
 };
 
 std::optional<ReservationStatus> reservation_status_from_string(std::string_view s) {
@@ -259,6 +292,8 @@ json state_to_json(const TenantState& state) {
   json executions = json::array();
   for (TimePoint t : state.recent_executions) executions.push_back(to_unix_ms(t));
   out["recent_executions_ms"] = std::move(executions);
+  out["webhooks"] = webhook_inbox_to_json(state.webhooks);
+  out["integrations"] = integration_state_to_json(state.integrations);
   return out;
 }
 
@@ -323,6 +358,11 @@ TenantState state_from_json(const json& j) {
     }
     for (const json& ms : j.at("recent_executions_ms")) {
       state.recent_executions.push_back(from_unix_ms(ms.get<std::int64_t>()));
+    }
+    // Snapshots written before the webhook inbox existed have no "webhooks" field.
+    if (j.contains("webhooks")) state.webhooks = webhook_inbox_from_json(j.at("webhooks"));
+    if (j.contains("integrations")) {
+      state.integrations = integration_state_from_json(j.at("integrations"));
     }
     return state;
   } catch (const json::exception& e) {

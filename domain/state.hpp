@@ -83,6 +83,8 @@ struct TenantState {
   std::map<std::string, Action> actions;
   // Start times of executions within the last hour, oldest first, for max_actions_per_hour.
   std::deque<TimePoint> recent_executions;
+  WebhookInbox webhooks;  // inbound Stripe events, subscriptions and customer ids
+  IntegrationState integrations;  // alert target, outbox and market regime
 };
 
 [[nodiscard]] const char* to_string(ReservationStatus s);

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "domain/outbox.hpp"
+#include "domain/webhooks.hpp"
+
 namespace bulwark::domain {
 namespace {
 
@@ -70,6 +73,10 @@ struct OutcomeView {
     }
     return view;
   }
+  json operator()(const SetStripeCustomers& c) const { return webhook_outcome_view(state, c); }
+  json operator()(const ReceiveStripeEvent& c) const { return webhook_outcome_view(state, c); }
+  json operator()(const RequeueWebhook& c) const { return webhook_outcome_view(state, c); }
+  json operator()(const IntegrationCommand& c) const { return integration_outcome_view(state, c); }
 };
 
 }  // namespace
@@ -87,7 +94,7 @@ json tenant_view(const TenantState& state, TimePoint now) {
             {"cause", state.safe_mode.cause},
             {"high_stakes_kinds", state.safe_mode.high_stakes_kinds}}},
           {"guardrails", guardrails_view(state).at("guardrails")},
-          {"regime", nullptr},
+          {"regime", regime_view(state.integrations)},
           {"queue", std::move(queue)},
           {"last_seq", state.last_seq}};
 }

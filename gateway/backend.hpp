@@ -47,7 +47,24 @@ struct EventsQuery {
   std::uint64_t after_seq = 0;
   std::size_t limit = 100;
 };
-using Query = std::variant<TenantSummaryQuery, ActionsQuery, GuardrailsQuery, EventsQuery>;
+// GET /v1/subscription and GET /v1/webhooks/dead-letters.
+struct SubscriptionQuery {};
+struct DeadLettersQuery {};
+// GET /v1/outbox.
+struct OutboxQuery {};
+using Query = std::variant<TenantSummaryQuery, ActionsQuery, GuardrailsQuery, EventsQuery,
+                           SubscriptionQuery, DeadLettersQuery, OutboxQuery>;
+
+// The tenant that owns a Stripe customer, for routing an inbound webhook.
+struct StripeCustomerLookup {
+  enum class Status : std::uint8_t {
+    found,
+    unknown,    // no tenant claims the customer
+    not_ready,  // tenants are still recovering, so the owner may not be known yet
+  };
+  Status status = Status::unknown;
+  std::string tenant;
+};
 
 class Backend {
  public:
@@ -58,6 +75,12 @@ class Backend {
                       BackendCallback done) = 0;
   // Answers a read from the tenant's owner, so it is never stale. `done` is called exactly once.
   virtual void query(const RequestContext& context, Query query, BackendCallback done) = 0;
+
+  // Looks up the tenant of a Stripe customer. The default knows no customers.
+  [[nodiscard]] virtual StripeCustomerLookup find_stripe_customer(
+      const std::string& customer_id) const {
+    return {};
+  }
 
   // True once the journal is open and the node can serve tenants.
   [[nodiscard]] virtual bool ready() const = 0;

@@ -41,7 +41,12 @@ unsigned http_status_for(domain::RejectionCode code) {
     case RejectionCode::budget_not_set:
     case RejectionCode::limit_below_usage:
     case RejectionCode::reservation_expired:
+    case RejectionCode::customer_conflict:
       return 409;
+    // 422 rather than 5xx: the node works, the event does not process. Any non-2xx makes Stripe
+    // deliver the event again, and each delivery is one more attempt.
+    case RejectionCode::webhook_processing_failed:
+      return 422;
   }
   return 409;
 }

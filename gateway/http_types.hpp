@@ -13,6 +13,7 @@ struct HttpRequest {
   std::string method;         // upper case, as on the wire ("GET")
   std::string target;         // origin form: path and optional query ("/v1/actions?status=queued")
   std::string authorization;  // the Authorization header, empty when absent
+  std::string stripe_signature;  // the Stripe-Signature header, empty when absent
   std::string body;
   bool peer_is_loopback = false;
   std::string request_id;  // assigned by the server, echoed in X-Request-Id

@@ -9,6 +9,7 @@
 
 #include "domain/decide.hpp"
 #include "gateway/errors.hpp"
+#include "gateway/integration_parsing.hpp"
 #include "gateway/request_parsing.hpp"
 
 namespace bulwark::gateway {
@@ -34,6 +35,14 @@ enum class RouteKind : std::uint8_t {
   list_guardrails,
   set_guardrail,
   list_events,
+  stripe_webhook,
+  set_stripe_customers,
+  get_subscription,
+  list_dead_letters,
+  requeue_dead_letter,
+  list_outbox,
+  set_alerts_target,
+  set_regime,
 };
 
 }  // namespace
@@ -77,19 +86,9 @@ RouteMatch deferred(const char* label) { return RouteMatch{label, {}, {}, true};
 // clients probing for a feature see the same code as for any unknown path.
 std::optional<RouteMatch> match_deferred(const std::vector<std::string_view>& s) {
   if (s.size() < 2 || s[0] != "v1") return std::nullopt;
-  if (s.size() == 3 && s[1] == "webhooks" && s[2] == "stripe")
-    return deferred("/v1/webhooks/stripe");
-  if (s.size() >= 3 && s[1] == "webhooks" && s[2] == "dead-letters") {
-    return deferred("/v1/webhooks/dead-letters");
-  }
   if (s.size() == 2 && s[1] == "ws") return deferred("/v1/ws");
-  if (s.size() == 2 && s[1] == "subscription") return deferred("/v1/subscription");
-  if (s.size() == 2 && s[1] == "outbox") return deferred("/v1/outbox");
   if (s.size() == 3 && s[1] == "platform" && s[2] == "stats") return deferred("/v1/platform/stats");
   if (s.size() == 3 && s[1] == "tenant") {
-    if (s[2] == "stripe") return deferred("/v1/tenant/stripe");
-    if (s[2] == "alerts") return deferred("/v1/tenant/alerts");
-    if (s[2] == "regime") return deferred("/v1/tenant/regime");
     if (s[2] == "rate-limits") return deferred("/v1/tenant/rate-limits");
   }
   return std::nullopt;
@@ -155,6 +154,32 @@ std::optional<RouteMatch> match_path(std::string_view path) {
   }
   if (s.size() == 2 && s[1] == "events") {
     return route("/v1/events", {{"GET", RouteKind::list_events, Role::viewer}});
+  }
+  if (s.size() == 2 && s[1] == "outbox") {
+    return route("/v1/outbox", {{"GET", RouteKind::list_outbox, Role::viewer}});
+  }
+  if (s.size() == 3 && s[1] == "tenant" && s[2] == "alerts") {
+    return route("/v1/tenant/alerts", {{"PUT", RouteKind::set_alerts_target, Role::admin}});
+  }
+  if (s.size() == 3 && s[1] == "tenant" && s[2] == "regime") {
+    return route("/v1/tenant/regime", {{"PUT", RouteKind::set_regime, Role::admin}});
+  }
+  if (s.size() == 3 && s[1] == "webhooks" && s[2] == "stripe") {
+    return route("/v1/webhooks/stripe", {{"POST", RouteKind::stripe_webhook, Role::viewer}});
+  }
+  if (s.size() == 3 && s[1] == "tenant" && s[2] == "stripe") {
+    return route("/v1/tenant/stripe", {{"PUT", RouteKind::set_stripe_customers, Role::admin}});
+  }
+  if (s.size() == 2 && s[1] == "subscription") {
+    return route("/v1/subscription", {{"GET", RouteKind::get_subscription, Role::viewer}});
+  }
+  if (s.size() == 3 && s[1] == "webhooks" && s[2] == "dead-letters") {
+    return route("/v1/webhooks/dead-letters",
+                 {{"GET", RouteKind::list_dead_letters, Role::admin}});
+  }
+  if (s.size() == 5 && s[1] == "webhooks" && s[2] == "dead-letters" && s[4] == "requeue") {
+    return route("/v1/webhooks/dead-letters/{id}/requeue",
+                 {{"POST", RouteKind::requeue_dead_letter, Role::admin}}, std::string(s[3]));
   }
   return std::nullopt;
 }
@@ -335,6 +360,9 @@ void Router::handle(const HttpRequest& request, ResponseCallback done) {
     case RouteKind::metrics:
       handle_metrics(request, std::move(reply));
       return;
+    case RouteKind::stripe_webhook:
+      handle_stripe_webhook(request, std::move(reply));
+      return;
     default:
       break;
   }
@@ -426,6 +454,15 @@ void Router::handle_tenant_route(const Endpoint& endpoint, const std::string& pa
     case RouteKind::list_events:
       parsed_query = parse_events_query(query_params);
       break;
+    case RouteKind::get_subscription:
+      parsed_query = parse_subscription_query(query_params);
+      break;
+    case RouteKind::list_dead_letters:
+      parsed_query = parse_dead_letters_query(query_params);
+      break;
+    case RouteKind::list_outbox:
+      parsed_query = parse_outbox_query(query_params);
+      break;
     default:
       break;
   }
@@ -445,7 +482,9 @@ void Router::handle_tenant_route(const Endpoint& endpoint, const std::string& pa
   bool body_required =
       endpoint.kind == RouteKind::set_budget || endpoint.kind == RouteKind::reserve ||
       endpoint.kind == RouteKind::commit || endpoint.kind == RouteKind::set_safe_mode ||
-      endpoint.kind == RouteKind::propose_action || endpoint.kind == RouteKind::set_guardrail;
+      endpoint.kind == RouteKind::propose_action || endpoint.kind == RouteKind::set_guardrail ||
+      endpoint.kind == RouteKind::set_stripe_customers ||
+      endpoint.kind == RouteKind::set_alerts_target || endpoint.kind == RouteKind::set_regime;
   auto body = parse_body_object(request.body, body_required);
   if (auto* error = std::get_if<RequestError>(&body)) return done(from_error(*error));
   const json& object = std::get<json>(body);
@@ -482,6 +521,18 @@ void Router::handle_tenant_route(const Endpoint& endpoint, const std::string& pa
       break;
     case RouteKind::set_guardrail:
       command = parse_set_guardrail(path_id, object);
+      break;
+    case RouteKind::set_stripe_customers:
+      command = parse_set_stripe_customers(object);
+      break;
+    case RouteKind::requeue_dead_letter:
+      command = parse_requeue_webhook(path_id, object);
+      break;
+    case RouteKind::set_alerts_target:
+      command = parse_set_alerts_target(object);
+      break;
+    case RouteKind::set_regime:
+      command = parse_set_regime(object);
       break;
     default:
       spdlog::error("http_route_unhandled request_id={}", request.request_id);

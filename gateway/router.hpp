@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -13,6 +14,7 @@
 #include "gateway/backend.hpp"
 #include "gateway/http_types.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/stripe_webhook.hpp"
 #include "gateway/token.hpp"
 
 namespace bulwark::gateway {
@@ -27,6 +29,9 @@ class Router {
 
   void handle(const HttpRequest& request, ResponseCallback done);
 
+  // Enables POST /v1/webhooks/stripe; without it the route answers 503. Call before serving.
+  void set_stripe_webhooks(StripeWebhookOptions options);
+
   // A process-unique id: a random prefix chosen at construction and a counter.
   [[nodiscard]] std::string next_request_id();
 
@@ -38,6 +43,7 @@ class Router {
                            std::string_view query, const HttpRequest& request,
                            const TokenClaims& claims, ResponseCallback done);
   void handle_metrics(const HttpRequest& request, ResponseCallback done);
+  void handle_stripe_webhook(const HttpRequest& request, ResponseCallback done);
   void submit(RequestContext context, domain::Command command, ResponseCallback done);
   void query(RequestContext context, Query query, ResponseCallback done);
   // Returns the verified claims, or the 401 response to send.
@@ -50,6 +56,7 @@ class Router {
   HttpMetrics& metrics_;
   std::string request_id_prefix_;
   std::atomic<std::uint64_t> request_counter_{0};
+  std::shared_ptr<const StripeWebhookOptions> stripe_;  // null when Stripe webhooks are off
 };
 
 }  // namespace bulwark::gateway

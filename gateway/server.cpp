@@ -90,7 +90,9 @@ struct HttpServer::Core : std::enable_shared_from_this<HttpServer::Core> {
         router(backend, options.secret_key,
                options.now ? options.now : std::function<domain::TimePoint()>(system_now), metrics),
         acceptor(asio::make_strand(io_context)),
-        accept_retry_timer(acceptor.get_executor()) {}
+        accept_retry_timer(acceptor.get_executor()) {
+    if (options.stripe_webhooks) router.set_stripe_webhooks(*options.stripe_webhooks);
+  }
 
   void accept_next();
   void on_accept(beast::error_code ec, tcp::socket socket);
@@ -242,6 +244,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request.method = method_;
     request.target = std::string(message.target());
     request.authorization = std::string(message[http::field::authorization]);
+    request.stripe_signature = std::string(message["Stripe-Signature"]);
     request.body = std::move(message.body());
     request.peer_is_loopback = peer_is_loopback_;
     request.request_id = request_id_;

@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "domain/time.hpp"
 #include "gateway/backend.hpp"
+#include "gateway/stripe_webhook.hpp"
 
 namespace bulwark::gateway {
 
@@ -39,6 +41,8 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{30'000};
   // Clock for token expiry. When empty, the server uses the system clock.
   std::function<domain::TimePoint()> now;
+  // POST /v1/webhooks/stripe answers 503 unless this is set.
+  std::optional<StripeWebhookOptions> stripe_webhooks;
 };
 
 class HttpServer {

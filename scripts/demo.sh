@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the Bulwark demo end to end: builds if needed, starts one node on ./data, drives the
-# real-data procurement workload (bulwark load --scenario demo), stops the node, replays the
-# journal with the verifier and prints a summary. Exits 0 only when the workload saw no unexpected
+# real-data procurement workload (bulwark load --scenario demo), feeds the WTI series through the
+# market-data circuit breaker into a tenant's regime and sends its regime alerts to a local
+# receiver (bulwark serve-series), stops the node, replays the journal with the verifier and
+# prints a summary. Exits 0 only when the workload saw no unexpected
 # outcome and every invariant holds.
 #
 # Arguments are passed to `bulwark load`, e.g. `scripts/demo.sh --days 60 --tenants 5`.
@@ -33,10 +35,38 @@ port_file="$data_dir/node.port"
 log_file="$data_dir/node.log"
 load_output="$data_dir/load-summary.txt"
 replay_output="$data_dir/replay.txt"
-rm -f "$port_file"
+series_port_file="$data_dir/series.port"
+rm -f "$port_file" "$series_port_file"
+
+# The market-data API and alert receiver: WTI from 2020-03-02, 3 more rows every 0.5 s, so the
+# April 2020 crash arrives within seconds. Its first 3 answers are 503, which opens the breaker.
+echo "demo: starting the market-data API and alert receiver (log in $data_dir/series.log)"
+build/bulwark serve-series --data-dir "$shared_data/econ" --listen 127.0.0.1:0 \
+  --port-file "$series_port_file" --start-date 2020-03-02 --step-rows 3 --step-every 500ms \
+  --fail-first 3 >>"$data_dir/series.log" 2>&1 &
+series_pid=$!
+stop_series() {
+  if [[ -n "${series_pid:-}" ]] && kill -0 "$series_pid" 2>/dev/null; then
+    kill -TERM "$series_pid"
+    wait "$series_pid" 2>/dev/null || true
+  fi
+  series_pid=""
+}
+trap stop_series EXIT
+for _ in $(seq 1 100); do
+  [[ -s "$series_port_file" ]] && break
+  sleep 0.1
+done
+if [[ ! -s "$series_port_file" ]]; then
+  echo "demo: serve-series did not start; see $data_dir/series.log" >&2
+  exit 1
+fi
+series_port="$(cat "$series_port_file")"
 
 echo "demo: starting node on $data_dir (log in $log_file)"
 build/bulwark node --data "$data_dir" --listen 127.0.0.1:0 --port-file "$port_file" \
+  --market-source "wti-daily=http://127.0.0.1:$series_port/series/wti-daily" \
+  --market-poll-interval 250ms --breaker-failures 3 --breaker-cooldown 1s \
   >>"$log_file" 2>&1 &
 node_pid=$!
 
@@ -48,7 +78,7 @@ stop_node() {
   fi
   node_pid=""
 }
-trap stop_node EXIT
+trap 'stop_node; stop_series' EXIT
 
 # Waits up to 30 s for the port file, the secret and a 200 from /readyz.
 ready=0
@@ -74,10 +104,39 @@ if [[ $ready -ne 1 ]]; then
 fi
 echo "demo: node ready on 127.0.0.1:$port"
 
+# A fresh tenant per run, because a tenant ignores observations it has already seen.
+regime_tenant="regime-$(date +%s)"
+regime_token="$(build/bulwark token --secret-file "$data_dir/secret" --tenant "$regime_tenant" \
+  --principal demo --role admin)"
+put_json() {
+  curl -fsS --max-time 5 -X PUT -H "Authorization: Bearer $regime_token" \
+    "http://127.0.0.1:$port$1" -d "$2" >/dev/null
+}
+put_json /v1/tenant/alerts "{\"url\": \"http://127.0.0.1:$series_port/alerts\"}"
+put_json /v1/tenant/regime '{"series": "wti-daily",
+  "thresholds": {"excess_below_minor": 1500, "shortage_above_minor": 10000},
+  "hysteresis": {"band_minor": 300}}'
+echo "demo: tenant $regime_tenant watches wti-daily: excess below 15.00, shortage above 100.00"
+
 load_status=0
 build/bulwark load --target "http://127.0.0.1:$port" --secret-file "$data_dir/secret" \
   --scenario demo --series "$series" "$@" >"$load_output" || load_status=$?
 cat "$load_output"
+
+# Waits up to 30 s for the receiver to confirm at least one regime alert.
+alerts_json='{"received":0,"unique":0}'
+for _ in $(seq 1 60); do
+  alerts_json="$(curl -fsS --max-time 2 "http://127.0.0.1:$series_port/alerts" || echo "$alerts_json")"
+  if [[ "$alerts_json" != *'"unique":0'* ]]; then break; fi
+  sleep 0.5
+done
+alerts_unique="$(sed -E 's/.*"unique":([0-9]+).*/\1/' <<<"$alerts_json")"
+alerts_received="$(sed -E 's/.*"received":([0-9]+).*/\1/' <<<"$alerts_json")"
+metrics="$(curl -fsS --max-time 2 "http://127.0.0.1:$port/metrics" || true)"
+breaker_openings="$(grep -E '^bulwark_market_breaker_openings_total' <<<"$metrics" |
+  awk '{print $2}' | head -n 1 || true)"
+regime_now="$(curl -fsS --max-time 2 -H "Authorization: Bearer $regime_token" \
+  "http://127.0.0.1:$port/v1/tenant" | grep -o '"current":"[a-z_]*"' | cut -d'"' -f4 || true)"
 
 echo
 echo "demo: stopping node"
@@ -103,8 +162,11 @@ echo
 echo "== demo summary"
 grep -E '^(requests|latency ms|series|  skipped|note|result) ' "$load_output" || true
 echo "load exit status   $load_status"
+echo "alerts sent        $alerts_unique regime alerts ($alerts_received deliveries) to 127.0.0.1:$series_port/alerts; tenant $regime_tenant now ${regime_now:-unknown}"
+echo "market breaker     opened ${breaker_openings:-0} times on wti-daily"
 echo "verifier           $verdict (exit status $replay_status, full output in $replay_output)"
-if [[ $load_status -eq 0 && $replay_status -eq 0 && $node_status -eq 0 ]]; then
+if [[ $load_status -eq 0 && $replay_status -eq 0 && $node_status -eq 0 &&
+  "${alerts_unique:-0}" -gt 0 ]]; then
   echo "demo: PASSED"
   exit 0
 fi

@@ -37,6 +37,18 @@ TEST(EventCodec, TypeIdsAndNamesStable) {
       {EventType::action_execution_started, 13, "action_execution_started"},
       {EventType::action_executed, 14, "action_executed"},
       {EventType::action_failed, 15, "action_failed"},
+      {EventType::outbox_enqueued, 16, "outbox_enqueued"},
+      {EventType::outbox_delivered, 17, "outbox_delivered"},
+      {EventType::outbox_attempt_failed, 18, "outbox_attempt_failed"},
+      {EventType::alerts_target_set, 19, "alerts_target_set"},
+      {EventType::regime_set, 20, "regime_set"},
+      {EventType::regime_changed, 21, "regime_changed"},
+      {EventType::webhook_applied, 24, "webhook_applied"},
+      {EventType::webhook_ignored, 25, "webhook_ignored"},
+      {EventType::webhook_attempt_failed, 26, "webhook_attempt_failed"},
+      {EventType::webhook_dead_lettered, 27, "webhook_dead_lettered"},
+      {EventType::webhook_requeued, 28, "webhook_requeued"},
+      {EventType::stripe_customers_set, 29, "stripe_customers_set"},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(static_cast<std::uint16_t>(c.type), c.id);
@@ -45,7 +57,8 @@ TEST(EventCodec, TypeIdsAndNamesStable) {
     EXPECT_EQ(event_type_from_name(c.name), c.type);
   }
   EXPECT_EQ(event_type_from_id(0), std::nullopt);
-  EXPECT_EQ(event_type_from_id(16), std::nullopt);
+  EXPECT_EQ(event_type_from_id(22), std::nullopt);  // reserved, unassigned
+  EXPECT_EQ(event_type_from_id(30), std::nullopt);
   EXPECT_EQ(event_type_from_name("spend_reserve"), std::nullopt);
   EXPECT_EQ(event_type_from_name(""), std::nullopt);
 }

@@ -297,6 +297,7 @@ bool NodeProcess::start() {
                                    std::to_string(options_.snapshot_every),
                                    "--passivate-after",
                                    options_.passivate_after};
+  args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   try {
     pid_ = spawn_process(args, log_path_);
   } catch (const std::exception& e) {

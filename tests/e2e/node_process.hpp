@@ -81,6 +81,7 @@ struct NodeOptions {
   std::string passivate_after = "10m";
   std::chrono::milliseconds ready_timeout = 30s;
   std::chrono::milliseconds stop_timeout = 15s;
+  std::vector<std::string> extra_args;  // appended to the `bulwark node` command line
 };
 
 // Output of one run of the `bulwark` executable as a tool (replay, inspect).

@@ -77,6 +77,23 @@ inline std::vector<domain::EventData> sample_event_data() {
       ActionExecutionStarted{"a-1", "r-1"},
       ActionExecuted{"a-1"},
       ActionFailed{"a-4", "supplier timed out"},
+      WebhookApplied{"evt_1", "customer.subscription.updated", 1'700'000'000, "cus_1", "sub_1",
+                     "active", "trialing"},
+      WebhookIgnored{"evt_2", "invoice.paid", 1'700'000'001, "stale"},
+      WebhookAttemptFailed{"evt_3", "customer.subscription.updated", 1'700'000'002, 1,
+                           "invalid_transition", "canceled -> active is not allowed"},
+      WebhookDeadLettered{"evt_3", "customer.subscription.updated", 1'700'000'002, 5,
+                          "invalid_transition", "canceled -> active is not allowed",
+                          R"({"id":"evt_3"})"},
+      WebhookRequeued{"evt_3", "customer.subscription.updated"},
+      StripeCustomersSet{{"cus_1", "cus_2"}},
+      OutboxEnqueued{"t-1:40", "http://127.0.0.1:9/alerts", 0, "regime_changed",
+                     nlohmann::json{{"to", "imbalanced_excess"}}},
+      OutboxDelivered{"t-1:40", "http://127.0.0.1:9/alerts", 2},
+      OutboxAttemptFailed{"t-1:40", "http://127.0.0.1:9/alerts", 1, "http 503"},
+      AlertsTargetSet{"http://127.0.0.1:9/alerts"},
+      RegimeSet{RegimeSettings{"wti-daily", 1'500, 10'000, 300}},
+      RegimeChanged{"wti-daily", "balanced", "imbalanced_excess", 18'372, "2020-04-20", -3'698},
   };
 }
 
