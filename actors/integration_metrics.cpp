@@ -1,4 +1,10 @@
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "actors/integration_options.hpp"
 
@@ -58,6 +64,40 @@ std::string render_integration_metrics(const IntegrationMetrics& metrics) {
   per_source("bulwark_market_last_version", "Version of the newest observation seen.", "gauge",
              [](const M& m) { return m.last_version; });
   return out.str();
+}
+
+std::string write_market_status(IntegrationMetrics& metrics, const std::string& path,
+                                std::int64_t now_unix_ms) {
+  nlohmann::json sources = nlohmann::json::object();
+  {
+    std::lock_guard<std::mutex> lock(metrics.mutex);
+    for (const auto& [name, m] : metrics.sources) {
+      sources[name] = {{"state", domain::to_string(m.breaker_state)},
+                       {"consecutive_failures", m.consecutive_failures},
+                       {"openings_total", m.breaker.openings_total},
+                       {"trials_total", m.breaker.trials_total},
+                       {"rejected_total", m.breaker.calls_rejected_total},
+                       {"polls_ok_total", m.polls_ok_total},
+                       {"polls_failed_total", m.polls_failed_total},
+                       {"bad_rows_total", m.bad_rows_total},
+                       {"observations_published_total", m.observations_published_total},
+                       {"last_version", m.last_version}};
+    }
+    std::string dumped = sources.dump();
+    if (dumped == metrics.status_written) return "";
+    metrics.status_written = std::move(dumped);
+  }
+  nlohmann::json document = {{"updated_unix_ms", now_unix_ms}, {"sources", std::move(sources)}};
+  std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << document.dump(2) << "\n";
+    if (!out) return "cannot write " + temporary;
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    return "cannot rename " + temporary + ": " + std::strerror(errno);
+  }
+  return "";
 }
 
 }  // namespace bulwark::actors

@@ -26,6 +26,9 @@ struct IntegrationOptions {
   std::chrono::milliseconds outbox_request_timeout{5000};
   std::chrono::milliseconds outbox_retry_base{500};
   std::chrono::milliseconds outbox_retry_max{60'000};
+  // File where the market feed keeps its sources' breaker state for `bulwark inspect stats`, which
+  // cannot reach the node's memory. Empty: no file.
+  std::string market_status_file;
 };
 
 // What /metrics shows of one market source. Written by the market-feed actor, read by scrapers.
@@ -47,9 +50,16 @@ struct IntegrationMetrics {
   std::atomic<std::uint64_t> outbox_delivered_total{0};
   std::atomic<std::uint64_t> outbox_failed_attempts_total{0};
   std::atomic<std::uint64_t> outbox_in_flight{0};
+  std::string status_written;  // guarded by mutex: the sources part of the last status file
 };
 
 // Prometheus text lines for the metrics above.
 [[nodiscard]] std::string render_integration_metrics(const IntegrationMetrics& metrics);
+
+// Rewrites `path` with the sources' breaker state and counters when they changed since the last
+// write. The file is replaced by a rename, so a reader never sees half of it. Returns the error,
+// or an empty string.
+[[nodiscard]] std::string write_market_status(IntegrationMetrics& metrics, const std::string& path,
+                                              std::int64_t now_unix_ms);
 
 }  // namespace bulwark::actors

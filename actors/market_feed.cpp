@@ -14,8 +14,17 @@ constexpr const char* market_principal = "market";
 void publish_metrics(NodeContext* context, const MarketSource& source) {
   auto* metrics = context->integrations.metrics;
   if (metrics == nullptr) return;
-  std::lock_guard<std::mutex> lock(metrics->mutex);
-  metrics->sources[source.option.name] = source.metrics;
+  {
+    std::lock_guard<std::mutex> lock(metrics->mutex);
+    metrics->sources[source.option.name] = source.metrics;
+  }
+  const auto& path = context->options.integrations.market_status_file;
+  if (path.empty()) return;
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    context->now().time_since_epoch())
+                    .count();
+  auto error = write_market_status(*metrics, path, now_ms);
+  if (!error.empty()) spdlog::warn("market_status_write_failed path={} error=\"{}\"", path, error);
 }
 
 void refresh_metrics(NodeContext* context, MarketSource& source) {

@@ -1,10 +1,12 @@
 // `bulwark inspect`: a read-only view of tenants, snapshots and journal statistics. It opens the
 // journal without its lock, so it runs beside a live node and reads what was durable when it
 // started.
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/integration_options.hpp"
 #include "persistence/journal.hpp"
 
 namespace bulwark::cli {
@@ -126,6 +128,43 @@ int inspect_snapshot(const persistence::Journal& journal, const InspectArgs& arg
   return 0;
 }
 
+// The breaker state that the node last wrote under its data directory, or null when it wrote none
+// (no market sources configured, or the node never ran).
+json read_market_status(const std::string& data_dir) {
+  std::ifstream in(data_dir + "/" + market_status_file_name);
+  if (!in) return nullptr;
+  json status = json::parse(in, nullptr, false);
+  if (status.is_discarded() || !status.is_object()) {
+    return {{"error", std::string("unreadable ") + market_status_file_name}};
+  }
+  return status;
+}
+
+void print_market_status(const json& status) {
+  if (status.is_null()) {
+    std::cout << "\nmarket sources    none recorded\n";
+    return;
+  }
+  if (status.contains("error")) {
+    std::cout << "\nmarket sources    " << status["error"].get<std::string>() << "\n";
+    return;
+  }
+  std::cout << "\nmarket sources (as the node last wrote them, at unix ms "
+            << status.value("updated_unix_ms", std::int64_t{0}) << ")\n"
+            << std::left << std::setw(20) << "source" << std::setw(11) << "breaker" << std::right
+            << std::setw(10) << "openings" << std::setw(8) << "trials" << std::setw(10)
+            << "rejected" << std::setw(10) << "failures" << std::setw(14) << "last_version\n";
+  const json sources = status.value("sources", json::object());
+  for (const auto& [name, s] : sources.items()) {
+    std::cout << std::left << std::setw(20) << name << std::setw(11)
+              << s.value("state", std::string("?")) << std::right << std::setw(10)
+              << s.value("openings_total", 0) << std::setw(8) << s.value("trials_total", 0)
+              << std::setw(10) << s.value("rejected_total", 0) << std::setw(10)
+              << s.value("consecutive_failures", 0) << std::setw(13)
+              << s.value("last_version", 0) << "\n";
+  }
+}
+
 int inspect_stats(const persistence::Journal& journal, const InspectArgs& args) {
   auto stats = journal.database_stats();
   if (!stats.ok()) {
@@ -145,7 +184,8 @@ int inspect_stats(const persistence::Journal& journal, const InspectArgs& args) 
   json out = {{"path", s.path},
               {"node_incarnation", s.node_incarnation},
               {"tenants", tenants.ok() ? json(tenants.value().size()) : json(nullptr)},
-              {"column_families", families}};
+              {"column_families", families},
+              {"market_sources", read_market_status(args.data_dir)}};
   if (args.format == "json") {
     std::cout << out.dump(2) << "\n";
     return 0;
@@ -160,6 +200,7 @@ int inspect_stats(const persistence::Journal& journal, const InspectArgs& args) 
               << cf.estimated_keys << std::setw(14) << cf.sst_bytes << std::setw(16)
               << cf.memtable_bytes << "\n";
   }
+  print_market_status(out["market_sources"]);
   return 0;
 }
 

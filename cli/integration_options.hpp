@@ -9,6 +9,9 @@
 
 namespace bulwark::cli {
 
+// The market sources' breaker state under the node's data directory, read by `bulwark inspect`.
+inline constexpr const char* market_status_file_name = "market-sources.json";
+
 struct IntegrationArgs {
   std::vector<std::string> market_sources;  // NAME=URL
   std::string market_poll_interval = "5s";

@@ -104,6 +104,7 @@ int run_node(const NodeArgs& args) {
     std::cerr << *error << "\n";
     return 2;
   }
+  service_options.integrations.market_status_file = args.data_dir + "/" + market_status_file_name;
   std::unique_ptr<actors::TenantService> service;
   try {
     service = std::make_unique<actors::TenantService>(service_options);

@@ -334,6 +334,17 @@ TEST_F(OutboxRegimeTest, BreakerOpensTrialsOnceAndCloses) {
   EXPECT_EQ(metric(http, open_line), 1);
   EXPECT_EQ(metric(http, R"(bulwark_market_breaker_trials_total{source="wti"})"), 1);
 
+  // The inspector reads the same state from the file the node keeps in its data directory.
+  auto inspect =
+      NodeProcess::run_tool({"inspect", "--data", node_->data_dir(), "stats", "--format", "json"});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
+  json stats = json::parse(inspect.standard_output, nullptr, false);
+  ASSERT_FALSE(stats.is_discarded()) << inspect.output;
+  const json& wti = stats["market_sources"]["sources"]["wti"];
+  EXPECT_EQ(wti.value("state", ""), "open") << inspect.output;
+  EXPECT_EQ(wti.value("openings_total", 0), 2) << inspect.output;
+  EXPECT_EQ(wti.value("trials_total", 0), 1) << inspect.output;
+
   api.set_failing(false);
   ASSERT_TRUE(wait_until([&] { return metric(http, closed_line) == 1; }, 6s))
       << "breaker did not close after a successful trial";
