@@ -170,7 +170,8 @@ void Router::handle_stripe_webhook(const HttpRequest& request, ResponseCallback 
   }
 
   domain::ReceiveStripeEvent command{envelope.event_id, envelope.event_type, envelope.created,
-                                     envelope.customer_id, request.body, stripe_->attempts_max};
+                                     envelope.customer_id, request.body, stripe_->attempts_max,
+                                     sha256_hex(request.body)};
   domain::Command valid_command{std::move(command)};
   if (auto rejection = domain::validate(valid_command)) {
     done(error_response(400, domain::to_string(rejection->code), rejection->message,
