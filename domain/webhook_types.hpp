@@ -28,6 +28,7 @@ struct WebhookApplied {
   std::string subscription_id;
   std::string status;           // the subscription status after this event
   std::string previous_status;  // empty when the subscription was first seen
+  std::string body_sha256;      // lowercase hex SHA-256 of the delivered body; empty if unknown
 };
 
 // The event was recorded but changed nothing; `reason` is one of the webhook_ignore_* names.
@@ -36,6 +37,7 @@ struct WebhookIgnored {
   std::string event_type;
   std::int64_t created = 0;
   std::string reason;
+  std::string body_sha256;
 };
 
 // One processing attempt failed; Stripe's next delivery of the event is the next attempt.
@@ -46,6 +48,7 @@ struct WebhookAttemptFailed {
   std::int64_t attempt = 0;  // 1 for the first failure
   std::string reason;        // stable code, one of the webhook_failure_* names
   std::string error;         // what failed, for the operator
+  std::string body_sha256;
 };
 
 // The event failed `attempts` times and waits for an operator. `raw` is the event JSON exactly as
@@ -58,6 +61,7 @@ struct WebhookDeadLettered {
   std::string reason;  // the last failure's stable code
   std::string error;   // the last failure's message
   std::string raw;
+  std::string body_sha256;
 };
 
 // An operator took the event out of the dead letters; the outcome of the new attempt follows.
@@ -86,6 +90,9 @@ struct ReceiveStripeEvent {
   std::string customer_id;
   std::string raw;
   std::int64_t attempts_max = webhook_attempts_max_default;
+  // Lowercase hex SHA-256 of `raw`, computed by the gateway. A later delivery of the same event id
+  // with another hash is an idempotency conflict. Empty skips that check.
+  std::string body_sha256;
 };
 
 struct RequeueWebhook {
@@ -106,6 +113,7 @@ struct InboxEntry {
   std::string reason;         // why it was ignored, or the last failure's stable code
   std::string last_error;     // the last failure's message
   std::string raw;            // only while dead-lettered
+  std::string body_sha256;    // of the first delivery's body; empty in journals written before it
 };
 
 // A subscription as the applied events left it. `status_event_*` name the event that set the

@@ -127,7 +127,31 @@ InboxEntry& entry_for(WebhookInbox& inbox, const std::string& event_id,
   return entry;
 }
 
+template <typename T>
+T field(const json& object, const char* name);
+
 bool is_final(InboxStatus status) { return status != InboxStatus::failed; }
+
+bool is_lower_hex_sha256(const std::string& text) {
+  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// Records the delivered body's hash. Events from journals written before hashes were recorded
+// carry none, and they leave the stored hash as it is.
+void remember_body(InboxEntry& entry, const std::string& body_sha256) {
+  if (!body_sha256.empty()) entry.body_sha256 = body_sha256;
+}
+
+// Reads the optional body_sha256 field of a webhook event.
+std::string body_sha256_field(const json& object) {
+  return object.contains("body_sha256") ? field<std::string>(object, "body_sha256") : "";
+}
+
+void add_body_sha256(json& out, const std::string& body_sha256) {
+  if (!body_sha256.empty()) out["body_sha256"] = body_sha256;
+}
 
 template <typename T>
 T field(const json& object, const char* name) {
@@ -295,6 +319,9 @@ std::optional<Rejection> validate_webhook_command(const ReceiveStripeEvent& c) {
   if (c.attempts_max < 1 || c.attempts_max > webhook_attempts_max_limit) {
     return invalid("attempts_max", "attempts_max must be 1 to 100");
   }
+  if (!c.body_sha256.empty() && !is_lower_hex_sha256(c.body_sha256)) {
+    return invalid("body_sha256", "body_sha256 must be 64 lowercase hex digits");
+  }
   return std::nullopt;
 }
 
@@ -322,6 +349,15 @@ Decision decide_webhook_command(const TenantState& state, const ReceiveStripeEve
                                     it->second.event_type,
                                 {{"event_id", c.event_id}})};
     }
+    const std::string& first_hash = it->second.body_sha256;
+    if (!first_hash.empty() && !c.body_sha256.empty() && first_hash != c.body_sha256) {
+      return Decision{{},
+                      rejection(RejectionCode::idempotency_conflict,
+                                "event " + c.event_id +
+                                    " was received before with a different body; a redelivery "
+                                    "must repeat the body byte for byte",
+                                {{"event_id", c.event_id}})};
+    }
     if (is_final(it->second.status)) return Decision{};
     attempts = it->second.attempts;
   }
@@ -330,17 +366,19 @@ Decision decide_webhook_command(const TenantState& state, const ReceiveStripeEve
       process_stripe_event(state.webhooks, c.event_id, c.event_type, c.created, c.raw);
   switch (result.kind) {
     case WebhookProcessing::Kind::applied:
+      result.applied.body_sha256 = c.body_sha256;
       return Decision{{std::move(result.applied)}, std::nullopt};
     case WebhookProcessing::Kind::ignored:
-      return Decision{{WebhookIgnored{c.event_id, c.event_type, c.created, result.reason}},
-                      std::nullopt};
+      return Decision{
+          {WebhookIgnored{c.event_id, c.event_type, c.created, result.reason, c.body_sha256}},
+          std::nullopt};
     case WebhookProcessing::Kind::failed:
       break;
   }
   std::int64_t attempt = attempts + 1;
   if (attempt >= c.attempts_max) {
     return Decision{{WebhookDeadLettered{c.event_id, c.event_type, c.created, attempt,
-                                         result.reason, result.error, c.raw}},
+                                         result.reason, result.error, c.raw, c.body_sha256}},
                     std::nullopt};
   }
   json details = {{"event_id", c.event_id},
@@ -349,7 +387,7 @@ Decision decide_webhook_command(const TenantState& state, const ReceiveStripeEve
                   {"attempts_max", c.attempts_max}};
   return Decision{
       {WebhookAttemptFailed{c.event_id, c.event_type, c.created, attempt, result.reason,
-                            result.error}},
+                            result.error, c.body_sha256}},
       rejection(RejectionCode::webhook_processing_failed,
                 "processing event " + c.event_id + " failed (" + result.error + "); attempt " +
                     std::to_string(attempt) + " of " + std::to_string(c.attempts_max),
@@ -378,16 +416,17 @@ Decision decide_webhook_command(const TenantState& state, const RequeueWebhook& 
                                                   entry.event_type, entry.created, entry.raw);
   switch (result.kind) {
     case WebhookProcessing::Kind::applied:
+      result.applied.body_sha256 = entry.body_sha256;
       decision.events.push_back(std::move(result.applied));
       break;
     case WebhookProcessing::Kind::ignored:
-      decision.events.push_back(
-          WebhookIgnored{entry.event_id, entry.event_type, entry.created, result.reason});
+      decision.events.push_back(WebhookIgnored{entry.event_id, entry.event_type, entry.created,
+                                               result.reason, entry.body_sha256});
       break;
     case WebhookProcessing::Kind::failed:
-      decision.events.push_back(WebhookDeadLettered{entry.event_id, entry.event_type,
-                                                    entry.created, entry.attempts + 1,
-                                                    result.reason, result.error, entry.raw});
+      decision.events.push_back(WebhookDeadLettered{
+          entry.event_id, entry.event_type, entry.created, entry.attempts + 1, result.reason,
+          result.error, entry.raw, entry.body_sha256});
       break;
   }
   return decision;
@@ -399,6 +438,7 @@ void apply_webhook_event(WebhookInbox& inbox, const Event& event, const WebhookA
   entry.status = InboxStatus::applied;
   entry.reason.clear();
   entry.raw.clear();
+  remember_body(entry, e.body_sha256);
 
   SubscriptionState& s = inbox.subscriptions[e.subscription_id];
   s.id = e.subscription_id;
@@ -418,6 +458,7 @@ void apply_webhook_event(WebhookInbox& inbox, const Event&, const WebhookIgnored
   entry.status = InboxStatus::ignored;
   entry.reason = e.reason;
   entry.raw.clear();
+  remember_body(entry, e.body_sha256);
 }
 
 void apply_webhook_event(WebhookInbox& inbox, const Event&, const WebhookAttemptFailed& e) {
@@ -427,6 +468,7 @@ void apply_webhook_event(WebhookInbox& inbox, const Event&, const WebhookAttempt
   entry.attempts = e.attempt;
   entry.reason = e.reason;
   entry.last_error = e.error;
+  remember_body(entry, e.body_sha256);
 }
 
 void apply_webhook_event(WebhookInbox& inbox, const Event&, const WebhookDeadLettered& e) {
@@ -437,6 +479,7 @@ void apply_webhook_event(WebhookInbox& inbox, const Event&, const WebhookDeadLet
   entry.reason = e.reason;
   entry.last_error = e.error;
   entry.raw = e.raw;
+  remember_body(entry, e.body_sha256);
 }
 
 void apply_webhook_event(WebhookInbox& inbox, const Event&, const WebhookRequeued& e) {
@@ -458,25 +501,32 @@ json webhook_event_to_json(const WebhookApplied& e) {
               {"created", e.created},         {"customer_id", e.customer_id},
               {"subscription_id", e.subscription_id}, {"status", e.status}};
   if (!e.previous_status.empty()) out["previous_status"] = e.previous_status;
+  add_body_sha256(out, e.body_sha256);
   return out;
 }
 
 json webhook_event_to_json(const WebhookIgnored& e) {
-  return {{"event_id", e.event_id},
-          {"event_type", e.event_type},
-          {"created", e.created},
-          {"reason", e.reason}};
+  json out = {{"event_id", e.event_id},
+              {"event_type", e.event_type},
+              {"created", e.created},
+              {"reason", e.reason}};
+  add_body_sha256(out, e.body_sha256);
+  return out;
 }
 
 json webhook_event_to_json(const WebhookAttemptFailed& e) {
-  return {{"event_id", e.event_id}, {"event_type", e.event_type}, {"created", e.created},
-          {"attempt", e.attempt},   {"reason", e.reason},         {"error", e.error}};
+  json out = {{"event_id", e.event_id}, {"event_type", e.event_type}, {"created", e.created},
+              {"attempt", e.attempt},   {"reason", e.reason},         {"error", e.error}};
+  add_body_sha256(out, e.body_sha256);
+  return out;
 }
 
 json webhook_event_to_json(const WebhookDeadLettered& e) {
-  return {{"event_id", e.event_id}, {"event_type", e.event_type}, {"created", e.created},
-          {"attempts", e.attempts}, {"reason", e.reason},         {"error", e.error},
-          {"raw", e.raw}};
+  json out = {{"event_id", e.event_id}, {"event_type", e.event_type}, {"created", e.created},
+              {"attempts", e.attempts}, {"reason", e.reason},         {"error", e.error},
+              {"raw", e.raw}};
+  add_body_sha256(out, e.body_sha256);
+  return out;
 }
 
 json webhook_event_to_json(const WebhookRequeued& e) {
@@ -494,22 +544,24 @@ EventData webhook_event_from_json(EventType type, const json& d) {
     case EventType::webhook_applied: {
       WebhookApplied e{field<S>(d, "event_id"),       field<S>(d, "event_type"),
                        field<I>(d, "created"),        field<S>(d, "customer_id"),
-                       field<S>(d, "subscription_id"), field<S>(d, "status"), ""};
+                       field<S>(d, "subscription_id"), field<S>(d, "status"), "",
+                       body_sha256_field(d)};
       if (d.contains("previous_status")) e.previous_status = field<S>(d, "previous_status");
       return e;
     }
     case EventType::webhook_ignored:
       return WebhookIgnored{field<S>(d, "event_id"), field<S>(d, "event_type"),
-                            field<I>(d, "created"), field<S>(d, "reason")};
+                            field<I>(d, "created"), field<S>(d, "reason"), body_sha256_field(d)};
     case EventType::webhook_attempt_failed:
       return WebhookAttemptFailed{field<S>(d, "event_id"), field<S>(d, "event_type"),
                                   field<I>(d, "created"),  field<I>(d, "attempt"),
-                                  field<S>(d, "reason"),   field<S>(d, "error")};
+                                  field<S>(d, "reason"),   field<S>(d, "error"),
+                                  body_sha256_field(d)};
     case EventType::webhook_dead_lettered:
       return WebhookDeadLettered{field<S>(d, "event_id"), field<S>(d, "event_type"),
                                  field<I>(d, "created"),  field<I>(d, "attempts"),
                                  field<S>(d, "reason"),   field<S>(d, "error"),
-                                 field<S>(d, "raw")};
+                                 field<S>(d, "raw"),      body_sha256_field(d)};
     case EventType::webhook_requeued:
       return WebhookRequeued{field<S>(d, "event_id"), field<S>(d, "event_type")};
     case EventType::stripe_customers_set: {
@@ -540,7 +592,8 @@ json webhook_inbox_to_json(const WebhookInbox& inbox) {
                       {"attempts", entry.attempts},
                       {"reason", entry.reason},
                       {"last_error", entry.last_error},
-                      {"raw", entry.raw}});
+                      {"raw", entry.raw},
+                      {"body_sha256", entry.body_sha256}});
   }
   json subscriptions = json::array();
   for (const auto& [id, s] : inbox.subscriptions) {
@@ -573,6 +626,7 @@ WebhookInbox webhook_inbox_from_json(const json& j) {
       entry.reason = item.at("reason").get<std::string>();
       entry.last_error = item.at("last_error").get<std::string>();
       entry.raw = item.at("raw").get<std::string>();
+      entry.body_sha256 = item.value("body_sha256", std::string());
       inbox.events.emplace(entry.event_id, std::move(entry));
     }
     for (const json& item : j.at("subscriptions")) {

@@ -73,8 +73,9 @@ struct WebhookProcessing {
 [[nodiscard]] std::optional<Rejection> validate_webhook_command(const ReceiveStripeEvent& command);
 [[nodiscard]] std::optional<Rejection> validate_webhook_command(const RequeueWebhook& command);
 
-// A repeated event id whose outcome is final writes nothing and returns that outcome. A failed
-// attempt returns its events together with a `webhook_processing_failed` rejection.
+// A repeated event id whose outcome is final writes nothing and returns that outcome. The same id
+// with another event type or another body hash is an `idempotency_conflict`. A failed attempt
+// returns its events together with a `webhook_processing_failed` rejection.
 [[nodiscard]] Decision decide_webhook_command(const TenantState& state,
                                               const SetStripeCustomers& command);
 [[nodiscard]] Decision decide_webhook_command(const TenantState& state,

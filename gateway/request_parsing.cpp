@@ -320,12 +320,13 @@ std::optional<RequestError> check_tenant_params(const QueryParams& params,
   return std::nullopt;
 }
 
-std::string payload_sha256(const json& payload) {
-  std::string text = payload.dump();
+std::string payload_sha256(const json& payload) { return sha256_hex(payload.dump()); }
+
+std::string sha256_hex(std::string_view bytes) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int digest_length = 0;
-  if (EVP_Digest(text.data(), text.size(), digest.data(), &digest_length, EVP_sha256(), nullptr) !=
-      1) {
+  if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &digest_length, EVP_sha256(),
+                 nullptr) != 1) {
     throw std::runtime_error("SHA-256 failed in OpenSSL");
   }
   static constexpr char hex_digits[] = "0123456789abcdef";

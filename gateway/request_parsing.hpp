@@ -47,6 +47,8 @@ inline constexpr std::size_t events_page_limit_default = 100;
 // Lowercase hex SHA-256 of payload.dump(): nlohmann's compact form with keys sorted, so the same
 // object always hashes the same whatever key order the client sent.
 [[nodiscard]] std::string payload_sha256(const nlohmann::json& payload);
+// Lowercase hex SHA-256 of raw bytes, such as a webhook body exactly as delivered.
+[[nodiscard]] std::string sha256_hex(std::string_view bytes);
 
 [[nodiscard]] Parsed<domain::Command> parse_set_budget(const nlohmann::json& body);
 [[nodiscard]] Parsed<domain::Command> parse_reserve(const nlohmann::json& body);

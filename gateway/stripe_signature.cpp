@@ -77,6 +77,7 @@ std::optional<StripeSignatureError> verify_stripe_signature(std::string_view hea
 
   std::optional<std::string_view> timestamp;
   std::vector<std::array<unsigned char, sha256_bytes>> candidates;
+  std::size_t v1_count = 0;
   while (!header.empty()) {
     std::size_t comma = header.find(',');
     std::string_view item = trim(header.substr(0, comma));
@@ -94,13 +95,14 @@ std::optional<StripeSignatureError> verify_stripe_signature(std::string_view hea
       }
       timestamp = value;
     } else if (key == "v1") {
-      auto bytes = decode_hex(value);
-      if (!bytes) return StripeSignatureError::malformed_header;
-      candidates.push_back(*bytes);
+      // A v1 value that is not 64 hex digits cannot match, but another v1 may, as in Stripe's
+      // own libraries, which compare every v1 and ignore the ones that differ.
+      ++v1_count;
+      if (auto bytes = decode_hex(value)) candidates.push_back(*bytes);
     }
   }
   if (!timestamp) return StripeSignatureError::malformed_header;
-  if (candidates.empty()) return StripeSignatureError::no_v1_signature;
+  if (v1_count == 0) return StripeSignatureError::no_v1_signature;
 
   std::int64_t t = std::stoll(std::string(*timestamp));
   std::int64_t skew = now_s >= t ? now_s - t : t - now_s;

@@ -16,10 +16,10 @@ inline constexpr std::chrono::seconds stripe_tolerance_default{300};
 
 enum class StripeSignatureError : std::uint8_t {
   missing_header,
-  malformed_header,             // no t, a non-numeric t, an item without '=', or a non-hex v1
+  malformed_header,             // no t, a repeated or non-numeric t, or an item without '='
   no_v1_signature,
   timestamp_outside_tolerance,
-  signature_mismatch,           // no v1 equals the HMAC of this body
+  signature_mismatch,           // no v1 equals the HMAC of this body (non-hex v1s never do)
 };
 
 [[nodiscard]] const char* to_string(StripeSignatureError error);

@@ -2,9 +2,10 @@
 # Runs the Bulwark demo end to end: builds if needed, starts one node on ./data, drives the
 # real-data procurement workload (bulwark load --scenario demo), feeds the WTI series through the
 # market-data circuit breaker into a tenant's regime and sends its regime alerts to a local
-# receiver (bulwark serve-series), stops the node, replays the journal with the verifier and
-# prints a summary. Exits 0 only when the workload saw no unexpected
-# outcome and every invariant holds.
+# receiver (bulwark serve-series). It then sends Stripe's recorded webhook events through
+# POST /v1/webhooks/stripe (scripts/demo_stripe.sh), stops the node, replays the journal with the
+# verifier and prints a summary. Exits 0 only when the workload saw no unexpected outcome and
+# every invariant holds.
 #
 # Arguments are passed to `bulwark load`, e.g. `scripts/demo.sh --days 60 --tenants 5`.
 # BULWARK_DATA_DIR overrides the folder with the economic series (default: ../shared/data beside
@@ -34,9 +35,16 @@ mkdir -p "$data_dir"
 port_file="$data_dir/node.port"
 log_file="$data_dir/node.log"
 load_output="$data_dir/load-summary.txt"
+stripe_output="$data_dir/stripe-summary.txt"
+# The Stripe endpoint's signing secret. Stripe issues real ones, so the demo makes one with the
+# same prefix.
+stripe_secret_file="$data_dir/stripe-secret"
+if [[ ! -s "$stripe_secret_file" ]]; then
+  (umask 077 && echo "whsec_demo_$(openssl rand -hex 24)" >"$stripe_secret_file")
+fi
 replay_output="$data_dir/replay.txt"
 series_port_file="$data_dir/series.port"
-rm -f "$port_file" "$series_port_file"
+rm -f "$port_file" "$series_port_file" "$stripe_output"
 
 # The market-data API and alert receiver: WTI from 2020-03-02, 3 more rows every 0.5 s, so the
 # April 2020 crash arrives within seconds. Its first 3 answers are 503, which opens the breaker.
@@ -67,6 +75,7 @@ echo "demo: starting node on $data_dir (log in $log_file)"
 build/bulwark node --data "$data_dir" --listen 127.0.0.1:0 --port-file "$port_file" \
   --market-source "wti-daily=http://127.0.0.1:$series_port/series/wti-daily" \
   --market-poll-interval 250ms --breaker-failures 3 --breaker-cooldown 1s \
+  --stripe-secret-file "$stripe_secret_file" --webhook-attempts-max 3 \
   >>"$log_file" 2>&1 &
 node_pid=$!
 
@@ -123,6 +132,12 @@ build/bulwark load --target "http://127.0.0.1:$port" --secret-file "$data_dir/se
   --scenario demo --series "$series" "$@" >"$load_output" || load_status=$?
 cat "$load_output"
 
+echo
+echo "demo: sending Stripe's recorded webhook events"
+stripe_status=0
+BULWARK_DEMO_WEBHOOK_ATTEMPTS=3 scripts/demo_stripe.sh "$port" "$data_dir/secret" \
+  "$stripe_secret_file" "$shared_data/stripe/events" "$stripe_output" || stripe_status=$?
+
 # Waits up to 30 s for the receiver to confirm at least one regime alert.
 alerts_json='{"received":0,"unique":0}'
 for _ in $(seq 1 60); do
@@ -162,10 +177,11 @@ echo
 echo "== demo summary"
 grep -E '^(requests|latency ms|series|  skipped|note|result) ' "$load_output" || true
 echo "load exit status   $load_status"
+cat "$stripe_output" 2>/dev/null || echo "webhooks           no summary (demo_stripe.sh exit status $stripe_status)"
 echo "alerts sent        $alerts_unique regime alerts ($alerts_received deliveries) to 127.0.0.1:$series_port/alerts; tenant $regime_tenant now ${regime_now:-unknown}"
 echo "market breaker     opened ${breaker_openings:-0} times on wti-daily"
 echo "verifier           $verdict (exit status $replay_status, full output in $replay_output)"
-if [[ $load_status -eq 0 && $replay_status -eq 0 && $node_status -eq 0 &&
+if [[ $load_status -eq 0 && $stripe_status -eq 0 && $replay_status -eq 0 && $node_status -eq 0 &&
   "${alerts_unique:-0}" -gt 0 ]]; then
   echo "demo: PASSED"
   exit 0

@@ -13,7 +13,7 @@ packages=(
   libcaf-dev librocksdb-dev libboost-dev libboost-system-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libhowardhinnant-date-dev
   libssl-dev tzdata libgtest-dev libgmock-dev libbenchmark-dev
-  curl procps
+  curl procps jq openssl
 )
 
 missing=()

@@ -178,7 +178,8 @@ bool HttpClient::connect() {
 }
 
 HttpResponse HttpClient::request(const std::string& method, const std::string& target,
-                                 const std::string& token, const std::string& body) {
+                                 const std::string& token, const std::string& body,
+                                 const std::vector<std::pair<std::string, std::string>>& headers) {
   HttpResponse response;
   if (!impl_->stream) {
     if (auto error = impl_->open()) {
@@ -201,6 +202,7 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& t
   request.keep_alive(true);
   if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
   if (!body.empty()) request.set(http::field::content_type, "application/json");
+  for (const auto& [name, value] : headers) request.set(name, value);
   request.body() = body;
   request.prepare_payload();
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -64,9 +65,11 @@ class HttpClient {
   // Opens the connection now, so that concurrent callers start their requests together.
   [[nodiscard]] bool connect();
 
-  // Sends `body` verbatim (no JSON check) with Content-Type application/json when non-empty.
+  // Sends `body` verbatim (no JSON check) with Content-Type application/json when non-empty, and
+  // `headers` (name, value) as given.
   HttpResponse request(const std::string& method, const std::string& target,
-                       const std::string& token, const std::string& body = "");
+                       const std::string& token, const std::string& body = "",
+                       const std::vector<std::pair<std::string, std::string>>& headers = {});
   HttpResponse get(const std::string& target, const std::string& token = "");
   HttpResponse post(const std::string& target, const json& body, const std::string& token);
   HttpResponse put(const std::string& target, const json& body, const std::string& token);
