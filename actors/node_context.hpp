@@ -8,11 +8,14 @@
 
 #include "actors/customer_directory.hpp"
 #include "actors/integration_handles.hpp"
+#include "actors/push_hooks.hpp"
 #include "actors/service.hpp"
 #include "domain/time.hpp"
 #include "persistence/journal.hpp"
 
 namespace bulwark::actors {
+
+class Broadcaster;
 
 struct NodeCounters {
   std::atomic<std::uint64_t> tenants_active{0};
@@ -31,6 +34,8 @@ struct NodeContext {
   NodeCounters counters;
   CustomerDirectory customers;  // Stripe customer -> tenant, for inbound webhooks
   IntegrationHandles integrations;  // outbox delivery and market feed
+  Broadcaster* broadcaster = nullptr;  // live subscribers; owned by TenantService
+  TenantProfiles profiles;             // for the platform aggregates
 
   [[nodiscard]] domain::TimePoint now() const {
     return std::chrono::time_point_cast<std::chrono::milliseconds>(options.clock());

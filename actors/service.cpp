@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
+#include <thread>
+
+#include "actors/broadcast.hpp"
 #include "actors/integration_runtime.hpp"
 #include "actors/journal_writer.hpp"
 #include "actors/messages.hpp"
@@ -33,7 +37,13 @@ struct TenantService::Impl {
   std::unique_ptr<caf::actor_system> system;
   caf::actor registry;
   std::unique_ptr<IntegrationRuntime> integrations;
+  Broadcaster broadcaster;
   std::atomic<bool> stopped{false};
+  // The platform publisher: a thread that wakes every platform_push_interval.
+  std::thread platform_thread;
+  std::mutex platform_mutex;
+  std::condition_variable platform_wake;
+  bool platform_stop = false;
 
   explicit Impl(ServiceOptions options) {
     context.options = std::move(options);
@@ -48,11 +58,31 @@ struct TenantService::Impl {
     journal = std::move(opened.value());
     context.journal = journal.get();
     context.epoch = journal->node_incarnation();
+    context.broadcaster = &broadcaster;
 
     system = std::make_unique<caf::actor_system>(configure(config, context.options));
     context.writer = system->spawn<caf::detached>(journal_writer, &context);
     registry = system->spawn(tenant_registry, &context);
     integrations = std::make_unique<IntegrationRuntime>(*system, context, registry);
+  }
+
+  // Sends the platform statistics to platform subscribers on every interval while any listens.
+  void run_platform_publisher(const TenantService& service) {
+    std::unique_lock lock(platform_mutex);
+    while (!platform_wake.wait_for(lock, context.options.platform_push_interval,
+                                   [this] { return platform_stop; })) {
+      if (broadcaster.platform_subscribers() == 0) continue;
+      lock.unlock();
+      try {
+        broadcaster.publish(PlatformMessage(
+            "platform_stats",
+            nlohmann::json{{"type", "platform_stats"}, {"data", service.platform_stats()}}
+                .dump()));
+      } catch (const std::exception& e) {
+        spdlog::error("platform_publish_failed error=\"{}\"", e.what());
+      }
+      lock.lock();
+    }
   }
 
   // Sends one request to the registry from a short-lived actor, so no caller thread ever blocks
@@ -74,7 +104,9 @@ struct TenantService::Impl {
 };
 
 TenantService::TenantService(ServiceOptions options)
-    : impl_(std::make_unique<Impl>(std::move(options))) {}
+    : impl_(std::make_unique<Impl>(std::move(options))) {
+  impl_->platform_thread = std::thread([this] { impl_->run_platform_publisher(*this); });
+}
 
 TenantService::~TenantService() { shutdown(); }
 
@@ -126,8 +158,33 @@ ServiceStats TenantService::stats() const {
 
 std::uint64_t TenantService::incarnation() const { return impl_->context.epoch; }
 
+nlohmann::json TenantService::platform_stats() const {
+  const auto& c = impl_->context.counters;
+  auto profiles = impl_->context.profiles.all();
+  return {
+      {"tenants_recovered", profiles.size()},
+      {"tenants_active", c.tenants_active.load()},
+      {"commands_total", c.commands_total.load()},
+      {"events_appended_total", c.events_appended_total.load()},
+      {"recoveries_total", c.recoveries_total.load()},
+      {"passivations_total", c.passivations_total.load()},
+      {"subscribers", {{"tenant", impl_->broadcaster.tenant_subscribers()},
+                       {"platform", impl_->broadcaster.platform_subscribers()}}},
+      {"aggregates",
+       domain::platform_aggregates(profiles, impl_->context.options.aggregate_group_min)},
+  };
+}
+
+Broadcaster& TenantService::broadcaster() { return impl_->broadcaster; }
+
 void TenantService::shutdown() {
   if (!impl_ || impl_->stopped.exchange(true)) return;
+  {
+    std::lock_guard lock(impl_->platform_mutex);
+    impl_->platform_stop = true;
+  }
+  impl_->platform_wake.notify_all();
+  if (impl_->platform_thread.joinable()) impl_->platform_thread.join();
   {
     // Tenant actors stop first, so their last appends still reach the journal writer.
     caf::scoped_actor waiter{*impl_->system};

@@ -17,6 +17,8 @@
 
 namespace bulwark::actors {
 
+class Broadcaster;
+
 struct RequestContext {
   std::string tenant;
   std::string principal;
@@ -58,6 +60,10 @@ struct ServiceOptions {
     return std::chrono::system_clock::now();
   };
   IntegrationOptions integrations;  // outbox delivery and market-data sources
+  // How often platform subscribers get a statistics message, and the smallest group of tenants
+  // that an aggregate may describe.
+  std::chrono::milliseconds platform_push_interval{std::chrono::seconds(5)};
+  std::size_t aggregate_group_min = 5;
 };
 
 struct ServiceStats {
@@ -95,6 +101,10 @@ class TenantService {
   // Prometheus lines of the outbox delivery and the market sources' circuit breakers.
   [[nodiscard]] std::string integration_metrics_text() const;
   [[nodiscard]] ServiceStats stats() const;
+  // Platform-wide counts and the aggregates over groups of at least aggregate_group_min tenants.
+  [[nodiscard]] nlohmann::json platform_stats() const;
+  // Live subscribers to tenant events and platform messages. Valid until shutdown().
+  [[nodiscard]] Broadcaster& broadcaster();
   [[nodiscard]] std::uint64_t incarnation() const;
 
   // Stops the actors after they finish the messages they hold; idempotent.

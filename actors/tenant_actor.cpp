@@ -4,6 +4,7 @@
 
 #include "actors/integration_hooks.hpp"
 #include "actors/messages.hpp"
+#include "actors/push_hooks.hpp"
 #include "actors/webhook_hooks.hpp"
 #include "domain/decide.hpp"
 #include "domain/outbox.hpp"
@@ -72,6 +73,7 @@ void recover(Self* self, NodeContext* context) {
                  st.tenant, st.snapshot_seq, data.events.size(), st.state.last_seq, ms);
     sync_customer_directory(context, st.tenant, &st.state);
     announce_integrations(context, st.tenant, st.state);
+    push_recovered(context, st.tenant, st.state);
   } catch (const std::exception& e) {
     st.recovery_error = e.what();
     spdlog::error("tenant_recovery_failed tenant={} error=\"{}\"", st.tenant, e.what());
@@ -173,6 +175,7 @@ void handle_command(Self* self, NodeContext* context, const RequestContext& requ
             st.chain_head = outcome.chain_head;
             update_customer_directory(context, st.tenant, st.state, events);
             announce_new_events(context, st.tenant, st.state, events);
+            push_new_events(context, st.tenant, st.state, events);
             for (const auto& event : events) {
               if (auto* reserved = std::get_if<domain::SpendReserved>(&event.data)) {
                 arm_expiry(self, context, st.state.reservations.at(reserved->reservation_id));

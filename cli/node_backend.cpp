@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/broadcast.hpp"
+
 namespace bulwark::cli {
 namespace {
 
@@ -96,6 +98,27 @@ gateway::StripeCustomerLookup NodeBackend::find_stripe_customer(
   }
   return lookup;
 }
+
+namespace {
+
+actors::PushSink to_actor_sink(gateway::PushSink sink) {
+  return [sink = std::move(sink)](const actors::PushFrame& frame) {
+    sink(gateway::PushFrame{frame.seq, frame.type, frame.payload});
+  };
+}
+
+}  // namespace
+
+std::shared_ptr<void> NodeBackend::subscribe_tenant(const std::string& tenant,
+                                                    gateway::PushSink sink) {
+  return service_.broadcaster().subscribe_tenant(tenant, to_actor_sink(std::move(sink)));
+}
+
+std::shared_ptr<void> NodeBackend::subscribe_platform(gateway::PushSink sink) {
+  return service_.broadcaster().subscribe_platform(to_actor_sink(std::move(sink)));
+}
+
+nlohmann::json NodeBackend::platform_stats() const { return service_.platform_stats(); }
 
 bool NodeBackend::ready() const { return service_.ready(); }
 

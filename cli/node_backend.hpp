@@ -16,6 +16,10 @@ class NodeBackend final : public gateway::Backend {
              gateway::BackendCallback done) override;
   [[nodiscard]] gateway::StripeCustomerLookup find_stripe_customer(
       const std::string& customer_id) const override;
+  [[nodiscard]] std::shared_ptr<void> subscribe_tenant(const std::string& tenant,
+                                                       gateway::PushSink sink) override;
+  [[nodiscard]] std::shared_ptr<void> subscribe_platform(gateway::PushSink sink) override;
+  [[nodiscard]] nlohmann::json platform_stats() const override;
   [[nodiscard]] bool ready() const override;
   [[nodiscard]] std::string metrics_text() const override;
 

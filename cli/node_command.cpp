@@ -11,6 +11,7 @@
 #include "cli/durations.hpp"
 #include "cli/integration_options.hpp"
 #include "cli/node_backend.hpp"
+#include "domain/platform.hpp"
 #include "gateway/server.hpp"
 #include "gateway/stripe_signature.hpp"
 #include "gateway/token.hpp"
@@ -29,6 +30,9 @@ struct NodeArgs {
   std::uint64_t snapshot_every = 1000;
   std::string passivate_after = "10m";
   std::size_t http_threads = 2;
+  std::size_t ws_queue_max = 1024;
+  std::string platform_push_interval = "5s";
+  std::size_t aggregate_group_min = domain::aggregate_group_min_default;
   std::string stripe_secret_file;
   std::int64_t stripe_tolerance_s = gateway::stripe_tolerance_default.count();
   std::int64_t webhook_attempts_max = domain::webhook_attempts_max_default;
@@ -100,6 +104,14 @@ int run_node(const NodeArgs& args) {
   service_options.sync_writes = !args.no_sync;
   service_options.snapshot_every_events = args.snapshot_every;
   service_options.passivate_after = *passivate_after;
+  auto platform_push_interval = parse_millis(args.platform_push_interval);
+  if (!platform_push_interval) {
+    std::cerr << "invalid --platform-push-interval '" << args.platform_push_interval
+              << "': use 500ms, 5s or 1m\n";
+    return 2;
+  }
+  service_options.platform_push_interval = *platform_push_interval;
+  service_options.aggregate_group_min = args.aggregate_group_min;
   if (auto error = to_integration_options(args.integrations, service_options.integrations)) {
     std::cerr << *error << "\n";
     return 2;
@@ -119,6 +131,7 @@ int run_node(const NodeArgs& args) {
   server_options.listen = args.listen;
   server_options.secret_key = key;
   server_options.threads = args.http_threads;
+  server_options.websocket_queue_frames_max = args.ws_queue_max;
   if (!args.stripe_secret_file.empty()) {
     server_options.stripe_webhooks = gateway::StripeWebhookOptions{
         stripe_secret, std::chrono::seconds(args.stripe_tolerance_s), args.webhook_attempts_max};
@@ -167,6 +180,18 @@ Runner add_node_command(CLI::App& app) {
   app.add_option("--passivate-after", args->passivate_after,
                  "Stop a tenant actor idle this long: 30s, 15m, 1h")
       ->capture_default_str();
+  app.add_option("--ws-queue-max", args->ws_queue_max,
+                 "Frames a WebSocket session may queue for a slow client before it is closed "
+                 "with 1013")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--platform-push-interval", args->platform_push_interval,
+                 "How often platform WebSocket sessions receive the platform statistics")
+      ->capture_default_str();
+  app.add_option("--aggregate-group-min", args->aggregate_group_min,
+                 "Smallest group of tenants a platform aggregate may describe")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 1'000'000));
   app.add_option("--http-threads", args->http_threads, "HTTP server threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));

@@ -4,6 +4,7 @@
 // with the outcome. The backend replies to a command only after its events are durable.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -66,6 +67,15 @@ struct StripeCustomerLookup {
   std::string tenant;
 };
 
+// One frame pushed to a WebSocket session: a tenant event (seq > 0) or a platform message (seq 0).
+struct PushFrame {
+  std::uint64_t seq = 0;
+  std::string type;  // the event type, or the platform message's type
+  std::shared_ptr<const std::string> payload;
+};
+// Called on the publisher's thread; it must only queue the frame.
+using PushSink = std::function<void(const PushFrame&)>;
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -81,6 +91,19 @@ class Backend {
       const std::string& customer_id) const {
     return {};
   }
+
+  // Subscribes to the tenant's events as they become durable, in sequence order. Dropping the
+  // returned handle unsubscribes. The default publishes nothing.
+  [[nodiscard]] virtual std::shared_ptr<void> subscribe_tenant(const std::string& /*tenant*/,
+                                                               PushSink /*sink*/) {
+    return std::make_shared<int>(0);
+  }
+  // Subscribes to platform-scoped messages; only platform sessions may call it.
+  [[nodiscard]] virtual std::shared_ptr<void> subscribe_platform(PushSink /*sink*/) {
+    return std::make_shared<int>(0);
+  }
+  // GET /v1/platform/stats: platform-wide counts and aggregates, never one tenant's data.
+  [[nodiscard]] virtual nlohmann::json platform_stats() const { return nlohmann::json::object(); }
 
   // True once the journal is open and the node can serve tenants.
   [[nodiscard]] virtual bool ready() const = 0;

@@ -14,6 +14,7 @@ struct HttpRequest {
   std::string target;         // origin form: path and optional query ("/v1/actions?status=queued")
   std::string authorization;  // the Authorization header, empty when absent
   std::string stripe_signature;  // the Stripe-Signature header, empty when absent
+  std::string websocket_protocols;  // the Sec-WebSocket-Protocol header, empty when absent
   std::string body;
   bool peer_is_loopback = false;
   std::string request_id;  // assigned by the server, echoed in X-Request-Id

@@ -256,6 +256,10 @@ std::optional<std::uint64_t> parse_decimal(const std::string& text, std::uint64_
 
 }  // namespace
 
+std::optional<std::uint64_t> parse_sequence_number(const std::string& text) {
+  return parse_decimal(text, std::numeric_limits<std::uint64_t>::max());
+}
+
 Parsed<QueryParams> parse_query_string(std::string_view query) {
   QueryParams params;
   while (!query.empty()) {

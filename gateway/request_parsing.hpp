@@ -33,6 +33,8 @@ inline constexpr std::size_t events_page_limit_default = 100;
 
 // Splits "a=1&b=x%20y" into decoded pairs. Rejects duplicate names and bad percent escapes.
 [[nodiscard]] Parsed<QueryParams> parse_query_string(std::string_view query);
+// Reads a journal sequence number: decimal digits only, no sign, at most 2^64 - 1.
+[[nodiscard]] std::optional<std::uint64_t> parse_sequence_number(const std::string& text);
 
 // Parses a request body that must be a JSON object. An empty body becomes {} unless `required`.
 [[nodiscard]] Parsed<nlohmann::json> parse_body_object(std::string_view body, bool required);

@@ -43,6 +43,8 @@ enum class RouteKind : std::uint8_t {
   list_outbox,
   set_alerts_target,
   set_regime,
+  websocket,
+  platform_stats,
 };
 
 }  // namespace
@@ -86,8 +88,6 @@ RouteMatch deferred(const char* label) { return RouteMatch{label, {}, {}, true};
 // clients probing for a feature see the same code as for any unknown path.
 std::optional<RouteMatch> match_deferred(const std::vector<std::string_view>& s) {
   if (s.size() < 2 || s[0] != "v1") return std::nullopt;
-  if (s.size() == 2 && s[1] == "ws") return deferred("/v1/ws");
-  if (s.size() == 3 && s[1] == "platform" && s[2] == "stats") return deferred("/v1/platform/stats");
   if (s.size() == 3 && s[1] == "tenant") {
     if (s[2] == "rate-limits") return deferred("/v1/tenant/rate-limits");
   }
@@ -155,6 +155,12 @@ std::optional<RouteMatch> match_path(std::string_view path) {
   if (s.size() == 2 && s[1] == "events") {
     return route("/v1/events", {{"GET", RouteKind::list_events, Role::viewer}});
   }
+  if (s.size() == 2 && s[1] == "ws") {
+    return route("/v1/ws", {{"GET", RouteKind::websocket, Role::viewer}});
+  }
+  if (s.size() == 3 && s[1] == "platform" && s[2] == "stats") {
+    return route("/v1/platform/stats", {{"GET", RouteKind::platform_stats, Role::platform}});
+  }
   if (s.size() == 2 && s[1] == "outbox") {
     return route("/v1/outbox", {{"GET", RouteKind::list_outbox, Role::viewer}});
   }
@@ -186,6 +192,21 @@ std::optional<RouteMatch> match_path(std::string_view path) {
 
 HttpResponse from_error(const RequestError& error) {
   return error_response(error.status, error.code, error.message, error.details);
+}
+
+// Splits a Sec-WebSocket-Protocol value at commas and trims the spaces around each entry.
+std::vector<std::string_view> split_protocols(std::string_view header) {
+  std::vector<std::string_view> entries;
+  while (!header.empty()) {
+    std::size_t comma = header.find(',');
+    std::string_view entry = header.substr(0, comma);
+    while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
+    while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
+    entries.push_back(entry);
+    if (comma == std::string_view::npos) break;
+    header.remove_prefix(comma + 1);
+  }
+  return entries;
 }
 
 HttpResponse unauthenticated(std::string message, std::string_view reason) {
@@ -372,8 +393,86 @@ void Router::handle(const HttpRequest& request, ResponseCallback done) {
     reply(std::move(*failure));
     return;
   }
+  if (endpoint->kind == RouteKind::websocket) {
+    // The server hands upgrade requests to admit_websocket; this is a plain GET.
+    HttpResponse response = error_response(426, "invalid_request",
+                                           "GET /v1/ws needs a WebSocket upgrade request");
+    response.headers.emplace_back("Upgrade", "websocket");
+    reply(std::move(response));
+    return;
+  }
+  if (endpoint->kind == RouteKind::platform_stats) {
+    const auto& claims = std::get<TokenClaims>(auth);
+    if (claims.role != Role::platform) {
+      reply(error_response(403, "forbidden", "platform statistics need a platform token",
+                           {{"role", to_string(claims.role)}, {"required", "platform"}}));
+      return;
+    }
+    reply(json_response(200, backend_.platform_stats()));
+    return;
+  }
   handle_tenant_route(*endpoint, match->path_id, query, request, std::get<TokenClaims>(auth),
                       std::move(reply));
+}
+
+std::variant<WebSocketAdmission, HttpResponse> Router::admit_websocket(
+    const HttpRequest& request) const {
+  std::string_view target = request.target;
+  std::string_view path = target.substr(0, target.find('?'));
+  std::string_view query =
+      target.find('?') == std::string_view::npos ? "" : target.substr(target.find('?') + 1);
+  auto respond = [](HttpResponse response) {
+    response.route = "/v1/ws";
+    return response;
+  };
+  if (path != "/v1/ws") {
+    return respond(error_response(404, "not_found", "WebSocket upgrades are served on /v1/ws",
+                                  {{"field", "path"}}));
+  }
+  if (request.method != "GET") {
+    return respond(error_response(405, "method_not_allowed", "use GET to open a WebSocket",
+                                  {{"allowed", "GET"}}));
+  }
+
+  // Browsers cannot set Authorization on a WebSocket, so they offer the subprotocols
+  // "bearer, <token>" instead; the server accepts "bearer".
+  HttpRequest credentials = request;
+  WebSocketAdmission admission;
+  if (credentials.authorization.empty() && !request.websocket_protocols.empty()) {
+    auto offered = split_protocols(request.websocket_protocols);
+    if (offered.size() == 2 && offered[0] == "bearer") {
+      credentials.authorization = "Bearer " + std::string(offered[1]);
+      admission.subprotocol = "bearer";
+    }
+  }
+  auto auth = authenticate(credentials);
+  if (auto* failure = std::get_if<HttpResponse>(&auth)) return respond(std::move(*failure));
+  admission.claims = std::get<TokenClaims>(std::move(auth));
+
+  auto params = parse_query_string(query);
+  if (auto* error = std::get_if<RequestError>(&params)) return respond(from_error(*error));
+  const QueryParams& query_params = std::get<QueryParams>(params);
+  for (const auto& [name, value] : query_params) {
+    if (name != "after") {
+      return respond(error_response(400, "invalid_request",
+                                    "unknown query parameter '" + name + "': only after is allowed",
+                                    {{"field", name}}));
+    }
+    auto after = parse_sequence_number(value);
+    if (!after) {
+      return respond(error_response(400, "invalid_request",
+                                    "after must be a sequence number from 0",
+                                    {{"field", "after"}}));
+    }
+    if (admission.claims.role == Role::platform) {
+      return respond(error_response(400, "invalid_request",
+                                    "after applies to tenant sessions; platform sessions receive "
+                                    "only new messages",
+                                    {{"field", "after"}}));
+    }
+    admission.after = *after;
+  }
+  return admission;
 }
 
 std::variant<TokenClaims, HttpResponse> Router::authenticate(const HttpRequest& request) const {

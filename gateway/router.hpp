@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -19,6 +20,13 @@
 
 namespace bulwark::gateway {
 
+// An accepted WebSocket upgrade: who opened it, and where a tenant session resumes.
+struct WebSocketAdmission {
+  TokenClaims claims;                  // the tenant (or the platform role) comes from here only
+  std::optional<std::uint64_t> after;  // resume after this sequence number; unset: new events only
+  std::string subprotocol;             // "bearer" when the token came as a subprotocol
+};
+
 class Router {
  public:
   struct Endpoint;  // a method on a route, with the role it requires; defined in router.cpp
@@ -28,6 +36,11 @@ class Router {
   Router(Backend& backend, std::string key, Clock now, HttpMetrics& metrics);
 
   void handle(const HttpRequest& request, ResponseCallback done);
+
+  // Authenticates a WebSocket upgrade of GET /v1/ws and reads its ?after=SEQ, or returns the
+  // HTTP error response to send instead of upgrading.
+  [[nodiscard]] std::variant<WebSocketAdmission, HttpResponse> admit_websocket(
+      const HttpRequest& request) const;
 
   // Enables POST /v1/webhooks/stripe; without it the route answers 503. Call before serving.
   void set_stripe_webhooks(StripeWebhookOptions options);

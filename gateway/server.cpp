@@ -6,6 +6,9 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+#include <set>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -22,7 +25,9 @@ namespace bulwark::gateway {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
+using json = nlohmann::json;
 
 namespace {
 
@@ -33,7 +38,12 @@ constexpr std::size_t lingering_bytes_max = 1024 * 1024;
 constexpr std::chrono::seconds lingering_timeout{2};
 constexpr std::size_t logged_path_length_max = 256;
 
-class Session;
+// A connection the server can close when it stops: an HTTP session or a WebSocket session.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual void close() = 0;  // safe from any thread
+};
 
 domain::TimePoint system_now() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
@@ -85,9 +95,10 @@ tcp::endpoint parse_listen_address(const std::string& listen) {
 }  // namespace
 
 struct HttpServer::Core : std::enable_shared_from_this<HttpServer::Core> {
-  Core(Options options_in, Backend& backend)
+  Core(Options options_in, Backend& backend_in)
       : options(std::move(options_in)),
-        router(backend, options.secret_key,
+        backend(backend_in),
+        router(backend_in, options.secret_key,
                options.now ? options.now : std::function<domain::TimePoint()>(system_now), metrics),
         acceptor(asio::make_strand(io_context)),
         accept_retry_timer(acceptor.get_executor()) {
@@ -103,7 +114,21 @@ struct HttpServer::Core : std::enable_shared_from_this<HttpServer::Core> {
     return !stopped;
   }
 
+  // Registers a connection for stop(); returns 0 when the server is stopping.
+  std::uint64_t add_connection(const std::shared_ptr<Connection>& connection) {
+    std::lock_guard lock(mutex);
+    if (stopped) return 0;
+    std::uint64_t id = ++next_session_id;
+    sessions.emplace(id, connection);
+    return id;
+  }
+  void remove_connection(std::uint64_t id) {
+    std::lock_guard lock(mutex);
+    sessions.erase(id);
+  }
+
   const Options options;
+  Backend& backend;
   asio::io_context io_context;
   HttpMetrics metrics;
   Router router;
@@ -115,7 +140,7 @@ struct HttpServer::Core : std::enable_shared_from_this<HttpServer::Core> {
   // stop() begins and the io_context's queue cannot keep a session (and this Core) alive.
   std::mutex mutex;
   bool stopped = false;
-  std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions;
+  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> sessions;
   std::uint64_t next_session_id = 0;
 };
 
@@ -123,27 +148,29 @@ namespace {
 
 // One TCP connection. Every member is touched only on the connection's strand, except the
 // HttpResponse handed to deliver() from the backend's thread.
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public Connection, public std::enable_shared_from_this<Session> {
  public:
-  Session(std::shared_ptr<HttpServer::Core> core, tcp::socket socket, std::uint64_t id)
-      : core_(std::move(core)), stream_(std::move(socket)), id_(id) {
+  Session(std::shared_ptr<HttpServer::Core> core, tcp::socket socket)
+      : core_(std::move(core)), stream_(std::move(socket)) {
     beast::error_code ec;
     auto peer = stream_.socket().remote_endpoint(ec);
     peer_is_loopback_ = !ec && is_loopback(peer.address());
   }
 
-  ~Session() {
-    std::lock_guard lock(core_->mutex);
-    core_->sessions.erase(id_);
+  ~Session() override {
+    if (id_ != 0) core_->remove_connection(id_);
   }
 
-  void start() {
+  // Registers the session and starts reading; returns false when the server is stopping.
+  bool start() {
+    id_ = core_->add_connection(shared_from_this());
+    if (id_ == 0) return false;
     asio::dispatch(stream_.get_executor(),
                    [self = shared_from_this()] { self->wait_for_request(); });
+    return true;
   }
 
-  // Safe from any thread.
-  void close() {
+  void close() override {
     asio::post(stream_.get_executor(), [self = shared_from_this()] { self->close_now(); });
   }
 
@@ -240,6 +267,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_request() {
     stream_.expires_never();
     auto& message = parser_->get();
+    if (websocket::is_upgrade(message)) return upgrade();
     HttpRequest request;
     request.method = method_;
     request.target = std::string(message.target());
@@ -264,6 +292,9 @@ class Session : public std::enable_shared_from_this<Session> {
       }
     }
   }
+
+  // Hands the connection to a WebSocket session once the router admits the upgrade.
+  void upgrade();
 
   // Called from any thread with the response to the current request.
   void deliver(HttpResponse response) {
@@ -364,6 +395,327 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
+// One WebSocket connection. The session's scope comes from its token alone: a tenant session
+// subscribes to its own tenant's events, a platform session to platform messages, and nothing a
+// client sends can change that. Every member is touched only on the connection's strand.
+class WsSession : public Connection, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(std::shared_ptr<HttpServer::Core> core, tcp::socket socket,
+            WebSocketAdmission admission, http::request<http::string_body> upgrade)
+      : core_(std::move(core)),
+        ws_(std::move(socket)),
+        admission_(std::move(admission)),
+        upgrade_(std::move(upgrade)),
+        force_close_timer_(ws_.get_executor()) {}
+
+  ~WsSession() override {
+    if (id_ != 0) core_->remove_connection(id_);
+  }
+
+  bool start() {
+    id_ = core_->add_connection(shared_from_this());
+    if (id_ == 0) return false;
+    asio::dispatch(ws_.get_executor(), [self = shared_from_this()] { self->accept(); });
+    return true;
+  }
+
+  void close() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      self->close_with(websocket::close_code::going_away, "the node is stopping");
+    });
+  }
+
+ private:
+  [[nodiscard]] bool is_platform() const { return admission_.claims.role == Role::platform; }
+
+  void accept() {
+    const auto& options = core_->options;
+    beast::error_code ec;
+    ws_.next_layer().socket().set_option(
+        asio::socket_base::send_buffer_size(static_cast<int>(options.websocket_send_buffer_bytes)),
+        ec);
+    websocket::stream_base::timeout timeout{};
+    timeout.handshake_timeout = options.header_read_timeout;
+    timeout.idle_timeout = options.idle_timeout;
+    timeout.keep_alive_pings = true;  // a ping at half the idle timeout keeps live clients open
+    ws_.set_option(timeout);
+    std::string subprotocol = admission_.subprotocol;
+    ws_.set_option(websocket::stream_base::decorator([subprotocol](websocket::response_type& res) {
+      if (!subprotocol.empty()) res.set(http::field::sec_websocket_protocol, subprotocol);
+    }));
+    ws_.read_message_max(client_message_bytes_max);
+    ws_.text(true);
+    ws_.async_accept(upgrade_, [self = shared_from_this()](beast::error_code accept_ec) {
+      self->on_accept(accept_ec);
+    });
+  }
+
+  void on_accept(beast::error_code ec) {
+    if (ec) {
+      spdlog::debug("ws_accept_failed session={} error={}", id_, ec.message());
+      return;
+    }
+    upgrade_ = {};
+    const auto& claims = admission_.claims;
+    spdlog::info("ws_session_opened session={} tenant={} principal={} role={} after={}", id_,
+                 claims.tenant, claims.subject, to_string(claims.role),
+                 admission_.after ? std::to_string(*admission_.after) : "new");
+
+    // Live frames come from the tenant's actor thread. The sink holds only a weak reference and
+    // posts to this strand, so it never runs session code or keeps a closed session alive.
+    std::weak_ptr<WsSession> weak = shared_from_this();
+    auto executor = ws_.get_executor();
+    PushSink sink = [weak, executor](const PushFrame& frame) {
+      asio::post(executor, [weak, frame] {
+        if (auto self = weak.lock()) self->on_live(frame);
+      });
+    };
+    if (is_platform()) {
+      subscription_ = core_->backend.subscribe_platform(std::move(sink));
+      replaying_ = false;
+      json first = {{"type", "platform_stats"}, {"data", core_->backend.platform_stats()}};
+      enqueue(std::make_shared<const std::string>(first.dump()));
+    } else {
+      subscription_ = core_->backend.subscribe_tenant(claims.tenant, std::move(sink));
+      if (admission_.after) {
+        last_seq_ = *admission_.after;
+        read_page();
+      } else {
+        replaying_ = false;
+      }
+    }
+    read_next();
+  }
+
+  // Reads the journal after last_seq_ through the tenant's owner, one page at a time, while live
+  // frames wait in held_; then sends the held frames that the journal did not already cover.
+  void read_page() {
+    RequestContext context{admission_.claims.tenant, admission_.claims.subject,
+                           core_->router.next_request_id()};
+    EventsQuery query;
+    query.after_seq = last_seq_;
+    query.limit = core_->options.websocket_replay_page;
+    std::weak_ptr<WsSession> weak = shared_from_this();
+    auto executor = ws_.get_executor();
+    core_->backend.query(context, query, [weak, executor](BackendResult result) {
+      asio::post(executor, [weak, result = std::move(result)]() mutable {
+        if (auto self = weak.lock()) self->on_page(std::move(result));
+      });
+    });
+  }
+
+  void on_page(BackendResult result) {
+    if (closing_) return;
+    if (result.status != BackendResult::Status::ok) {
+      spdlog::error("ws_replay_failed session={} tenant={} after={} status={}", id_,
+                    admission_.claims.tenant, last_seq_, static_cast<int>(result.status));
+      return close_with(websocket::close_code::internal_error,
+                        "reading the journal failed; reconnect with ?after=" +
+                            std::to_string(last_seq_));
+    }
+    const json& events = result.body.at("events");
+    for (const json& event : events) {
+      auto seq = event.at("seq").get<std::uint64_t>();
+      if (seq <= last_seq_) continue;
+      last_seq_ = seq;
+      if (wanted(event.at("type").get<std::string>())) {
+        enqueue(std::make_shared<const std::string>(event.dump()));
+      }
+    }
+    if (closing_) return;
+    if (events.size() >= core_->options.websocket_replay_page) return read_page();
+    replaying_ = false;
+    for (const auto& frame : held_) send_tenant_frame(frame);
+    held_.clear();
+  }
+
+  void on_live(const PushFrame& frame) {
+    if (closing_) return;
+    if (is_platform()) {
+      if (wanted(frame.type)) enqueue(frame.payload);
+      return;
+    }
+    if (replaying_) {
+      if (held_.size() >= core_->options.websocket_queue_frames_max) return slow_consumer();
+      held_.push_back(frame);
+      return;
+    }
+    send_tenant_frame(frame);
+  }
+
+  // Sends a tenant frame unless the journal replay already sent it, so a resumed client sees
+  // every sequence number once and in order.
+  void send_tenant_frame(const PushFrame& frame) {
+    if (frame.seq <= last_seq_) return;
+    last_seq_ = frame.seq;
+    if (wanted(frame.type)) enqueue(frame.payload);
+  }
+
+  [[nodiscard]] bool wanted(const std::string& type) const {
+    return types_.empty() || types_.count(type) > 0;
+  }
+
+  void enqueue(std::shared_ptr<const std::string> payload) {
+    if (closing_) return;
+    if (queue_.size() >= core_->options.websocket_queue_frames_max) return slow_consumer();
+    queue_.push_back(std::move(payload));
+    if (!writing_) write_next();
+  }
+
+  void write_next() {
+    writing_ = true;
+    ws_.async_write(asio::buffer(*queue_.front()),
+                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                      self->writing_ = false;
+                      if (ec) return self->abort(ec);
+                      if (!self->queue_.empty()) self->queue_.pop_front();
+                      if (self->closing_) return self->send_close();
+                      if (!self->queue_.empty()) self->write_next();
+                    });
+  }
+
+  void slow_consumer() {
+    spdlog::warn("ws_slow_consumer session={} tenant={} queued={} last_seq={}", id_,
+                 admission_.claims.tenant, queue_.size(), last_seq_);
+    close_with(websocket::close_code::try_again_later,
+               "the client read too slowly; reconnect with ?after=SEQ");
+  }
+
+  // Drops every queued frame and sends a close frame once the write in flight, if any, ends. A
+  // client that reads nothing never lets that write end, so a timer closes the socket after the
+  // handshake timeout either way.
+  void close_with(websocket::close_code code, std::string reason) {
+    if (closing_) return;
+    closing_ = true;
+    close_reason_ = websocket::close_reason(code, std::move(reason));
+    queue_.clear();
+    held_.clear();
+    subscription_.reset();
+    force_close_timer_.expires_after(core_->options.header_read_timeout);
+    force_close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->abort(beast::error::timeout);
+    });
+    if (!writing_) send_close();
+  }
+
+  void send_close() {
+    if (close_sent_ || !ws_.is_open()) return;
+    close_sent_ = true;
+    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code ec) {
+      self->force_close_timer_.cancel();
+      if (ec) self->abort(ec);
+    });
+  }
+
+  void abort(beast::error_code ec) {
+    if (ec != websocket::error::closed && ec != asio::error::operation_aborted &&
+        ec != beast::error::timeout) {
+      spdlog::debug("ws_session_failed session={} error={}", id_, ec.message());
+    }
+    closing_ = true;
+    queue_.clear();
+    held_.clear();
+    subscription_.reset();
+    force_close_timer_.cancel();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).close();
+  }
+
+  void read_next() {
+    ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) {
+        if (ec == websocket::error::closed) {
+          spdlog::info("ws_session_closed session={} tenant={}", self->id_,
+                       self->admission_.claims.tenant);
+        }
+        return self->abort(ec);
+      }
+      std::string text = beast::buffers_to_string(self->read_buffer_.data());
+      self->read_buffer_.consume(self->read_buffer_.size());
+      self->on_client_message(text);
+      if (!self->closing_) self->read_next();
+    });
+  }
+
+  // Client messages: {"op": "filter", "types": [...]} narrows the event types sent ([] sends all
+  // again). A message that names a tenant other than the session's closes it with 1008.
+  void on_client_message(const std::string& text) {
+    json message = json::parse(text, nullptr, false);
+    if (message.is_object() && message.contains("tenant") &&
+        !(message["tenant"].is_string() &&
+          message["tenant"].get<std::string>() == admission_.claims.tenant)) {
+      spdlog::warn("ws_policy_violation session={} tenant={} reason=other_tenant", id_,
+                   admission_.claims.tenant);
+      return close_with(websocket::close_code::policy_error,
+                        "a session receives only its own tenant's data");
+    }
+    if (!message.is_object() || message.value("op", "") != "filter" ||
+        !message.contains("types") || !message["types"].is_array()) {
+      return send_control({{"type", "error"},
+                           {"error",
+                            {{"code", "invalid_request"},
+                             {"message", R"(send {"op": "filter", "types": ["..."]})"}}}});
+    }
+    std::set<std::string> types;
+    for (const json& type : message["types"]) {
+      if (!type.is_string() || type.get<std::string>().empty() || types.size() >= 64) {
+        return send_control(
+            {{"type", "error"},
+             {"error", {{"code", "invalid_request"}, {"message", "types must be names"}}}});
+      }
+      types.insert(type.get<std::string>());
+    }
+    types_ = std::move(types);
+    send_control({{"type", "filter_set"}, {"types", types_}});
+  }
+
+  void send_control(const json& message) {
+    enqueue(std::make_shared<const std::string>(message.dump()));
+  }
+
+  static constexpr std::size_t client_message_bytes_max = 4096;
+
+  std::shared_ptr<HttpServer::Core> core_;  // first, so it is destroyed after the stream
+  websocket::stream<beast::tcp_stream> ws_;
+  WebSocketAdmission admission_;
+  http::request<http::string_body> upgrade_;
+  asio::steady_timer force_close_timer_;
+  std::shared_ptr<void> subscription_;
+  beast::flat_buffer read_buffer_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  std::vector<PushFrame> held_;  // live frames that arrived during the journal replay
+  std::set<std::string> types_;  // empty: every type
+  std::uint64_t id_ = 0;
+  std::uint64_t last_seq_ = 0;  // the newest sequence number sent or skipped by the filter
+  bool replaying_ = true;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool close_sent_ = false;
+  websocket::close_reason close_reason_;
+};
+
+void Session::upgrade() {
+  auto& message = parser_->get();
+  HttpRequest request;
+  request.method = method_;
+  request.target = std::string(message.target());
+  request.authorization = std::string(message[http::field::authorization]);
+  request.websocket_protocols = std::string(message[http::field::sec_websocket_protocol]);
+  request.peer_is_loopback = peer_is_loopback_;
+  request.request_id = request_id_;
+  auto admitted = core_->router.admit_websocket(request);
+  if (auto* failure = std::get_if<HttpResponse>(&admitted)) {
+    return respond_and_close(std::move(*failure));
+  }
+  core_->metrics.record("GET", "/v1/ws", 101, std::chrono::steady_clock::now() - started_);
+  auto session = std::make_shared<WsSession>(core_, stream_.release_socket(),
+                                             std::get<WebSocketAdmission>(std::move(admitted)),
+                                             parser_->release());
+  closed_ = true;  // the socket now belongs to the WebSocket session
+  session->start();
+}
+
 }  // namespace
 
 void HttpServer::Core::accept_next() {
@@ -385,15 +737,8 @@ void HttpServer::Core::on_accept(beast::error_code ec, tcp::socket socket) {
     return;
   }
 
-  std::shared_ptr<Session> session;
-  {
-    std::lock_guard lock(mutex);
-    if (stopped) return;
-    std::uint64_t id = ++next_session_id;
-    session = std::make_shared<Session>(shared_from_this(), std::move(socket), id);
-    sessions.emplace(id, session);
-  }
-  session->start();
+  auto session = std::make_shared<Session>(shared_from_this(), std::move(socket));
+  if (!session->start()) return;
   accept_next();
 }
 
@@ -456,7 +801,7 @@ void HttpServer::stop() {
     return;
   }
 
-  std::vector<std::shared_ptr<Session>> live;
+  std::vector<std::shared_ptr<Connection>> live;
   {
     std::lock_guard lock(core_->mutex);
     core_->stopped = true;

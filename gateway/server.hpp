@@ -41,6 +41,14 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{30'000};
   // Clock for token expiry. When empty, the server uses the system clock.
   std::function<domain::TimePoint()> now;
+  // Frames a WebSocket session may hold for a client that reads slower than its tenant writes. A
+  // session over the bound is closed with code 1013 and reconnects with ?after=SEQ.
+  std::size_t websocket_queue_frames_max = 1024;
+  // Kernel send buffer of a WebSocket connection, so a client that stops reading is found after
+  // a bounded amount of data rather than after the kernel's own maximum.
+  std::size_t websocket_send_buffer_bytes = 64 * 1024;
+  // Events read from the journal per page when a session resumes with ?after=SEQ.
+  std::size_t websocket_replay_page = 500;
   // POST /v1/webhooks/stripe answers 503 unless this is set.
   std::optional<StripeWebhookOptions> stripe_webhooks;
 };

@@ -211,12 +211,24 @@ TEST_F(HttpServerTest, UnknownAndDeferredRoutesAre404) {
   auto http = client();
   std::string token = make_token(Role::admin);
   for (std::string target :
-       {"/v1/nothing", "/v1/tenant/", "/", "/v1/ws", "/v1/platform/stats",
-        "/v1/tenant/rate-limits", "/v1/webhooks", "/v1/webhooks/dead-letters/evt_1"}) {
+       {"/v1/nothing", "/v1/tenant/", "/", "/v1/tenant/rate-limits", "/v1/webhooks",
+        "/v1/webhooks/dead-letters/evt_1"}) {
     auto response = http.send(verb::get, target, token);
     EXPECT_EQ(response.status, 404u) << target;
     EXPECT_EQ(response.error_code(), "not_found") << target;
   }
+  EXPECT_TRUE(backend_.calls().empty());
+}
+
+TEST_F(HttpServerTest, PlatformRoutesNeedPlatformRole) {
+  auto http = client();
+  auto plain = http.send(verb::get, "/v1/ws", make_token(Role::admin));
+  EXPECT_EQ(plain.status, 426u) << "a GET without an upgrade";
+  auto tenant_stats = http.send(verb::get, "/v1/platform/stats", make_token(Role::admin));
+  EXPECT_EQ(tenant_stats.status, 403u);
+  EXPECT_EQ(tenant_stats.error_code(), "forbidden");
+  auto platform_stats = http.send(verb::get, "/v1/platform/stats", make_token(Role::platform));
+  EXPECT_EQ(platform_stats.status, 200u);
   EXPECT_TRUE(backend_.calls().empty());
 }
 
