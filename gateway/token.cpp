@@ -79,6 +79,9 @@ std::optional<std::string> base64url_decode(std::string_view input) {
       output.push_back(static_cast<char>((accumulator >> bits) & 0xff));
     }
   }
+  // The bits left over after the last whole byte must be zero, so each token has exactly one
+  // accepted spelling and a changed last character cannot pass as the same signature.
+  if ((accumulator & ((1u << bits) - 1)) != 0) return std::nullopt;
   return output;
 }
 
