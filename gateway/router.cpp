@@ -10,6 +10,7 @@
 #include "domain/decide.hpp"
 #include "gateway/errors.hpp"
 #include "gateway/integration_parsing.hpp"
+#include "gateway/rate_limit_parsing.hpp"
 #include "gateway/request_parsing.hpp"
 
 namespace bulwark::gateway {
@@ -43,6 +44,7 @@ enum class RouteKind : std::uint8_t {
   list_outbox,
   set_alerts_target,
   set_regime,
+  set_rate_limits,
 };
 
 }  // namespace
@@ -88,9 +90,6 @@ std::optional<RouteMatch> match_deferred(const std::vector<std::string_view>& s)
   if (s.size() < 2 || s[0] != "v1") return std::nullopt;
   if (s.size() == 2 && s[1] == "ws") return deferred("/v1/ws");
   if (s.size() == 3 && s[1] == "platform" && s[2] == "stats") return deferred("/v1/platform/stats");
-  if (s.size() == 3 && s[1] == "tenant") {
-    if (s[2] == "rate-limits") return deferred("/v1/tenant/rate-limits");
-  }
   return std::nullopt;
 }
 
@@ -163,6 +162,9 @@ std::optional<RouteMatch> match_path(std::string_view path) {
   }
   if (s.size() == 3 && s[1] == "tenant" && s[2] == "regime") {
     return route("/v1/tenant/regime", {{"PUT", RouteKind::set_regime, Role::admin}});
+  }
+  if (s.size() == 3 && s[1] == "tenant" && s[2] == "rate-limits") {
+    return route("/v1/tenant/rate-limits", {{"PUT", RouteKind::set_rate_limits, Role::admin}});
   }
   if (s.size() == 3 && s[1] == "webhooks" && s[2] == "stripe") {
     return route("/v1/webhooks/stripe", {{"POST", RouteKind::stripe_webhook, Role::viewer}});
@@ -484,7 +486,8 @@ void Router::handle_tenant_route(const Endpoint& endpoint, const std::string& pa
       endpoint.kind == RouteKind::commit || endpoint.kind == RouteKind::set_safe_mode ||
       endpoint.kind == RouteKind::propose_action || endpoint.kind == RouteKind::set_guardrail ||
       endpoint.kind == RouteKind::set_stripe_customers ||
-      endpoint.kind == RouteKind::set_alerts_target || endpoint.kind == RouteKind::set_regime;
+      endpoint.kind == RouteKind::set_alerts_target || endpoint.kind == RouteKind::set_regime ||
+      endpoint.kind == RouteKind::set_rate_limits;
   auto body = parse_body_object(request.body, body_required);
   if (auto* error = std::get_if<RequestError>(&body)) return done(from_error(*error));
   const json& object = std::get<json>(body);
@@ -533,6 +536,9 @@ void Router::handle_tenant_route(const Endpoint& endpoint, const std::string& pa
       break;
     case RouteKind::set_regime:
       command = parse_set_regime(object);
+      break;
+    case RouteKind::set_rate_limits:
+      command = parse_set_rate_limits(object);
       break;
     default:
       spdlog::error("http_route_unhandled request_id={}", request.request_id);

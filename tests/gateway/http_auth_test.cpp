@@ -211,8 +211,8 @@ TEST_F(HttpServerTest, UnknownAndDeferredRoutesAre404) {
   auto http = client();
   std::string token = make_token(Role::admin);
   for (std::string target :
-       {"/v1/nothing", "/v1/tenant/", "/", "/v1/ws", "/v1/platform/stats",
-        "/v1/tenant/rate-limits", "/v1/webhooks", "/v1/webhooks/dead-letters/evt_1"}) {
+       {"/v1/nothing", "/v1/tenant/", "/", "/v1/ws", "/v1/platform/stats", "/v1/webhooks",
+        "/v1/webhooks/dead-letters/evt_1"}) {
     auto response = http.send(verb::get, target, token);
     EXPECT_EQ(response.status, 404u) << target;
     EXPECT_EQ(response.error_code(), "not_found") << target;
