@@ -294,5 +294,32 @@ TEST(TenantService, RateLimitConfigSurvivesRestart) {
   EXPECT_EQ(counts.limited, 1);
 }
 
+TEST(TenantService, LimiterDebtDelaysPassivation) {
+  TempDir dir;
+  TestClock clock;
+  ServiceOptions options = options_for(dir.path(), clock);
+  options.passivate_after = std::chrono::milliseconds(20);
+  TenantService service(options);
+  ASSERT_EQ(call(service, "t1", domain::SetRateLimits{approvals_per_principal(1, 1)}).status,
+            Reply::Status::ok);
+  ASSERT_NO_FATAL_FAILURE(propose_actions(service, 2));
+  ASSERT_EQ(call(service, "t1", domain::ApproveAction{"a-0"}).status, Reply::Status::ok);
+
+  // Idle far beyond passivate_after while the principal still owes 60 s of the fake clock: the
+  // actor must stay, or a new actor would grant a fresh burst.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(service.stats().passivations_total, 0u);
+  Reply limited = call(service, "t1", domain::ApproveAction{"a-1"});
+  ASSERT_TRUE(limited.rejection);
+  EXPECT_EQ(limited.rejection->code, domain::RejectionCode::rate_limited);
+
+  // Once the allowance has refilled, the idle actor passivates as usual.
+  clock.unix_ms += 60'000;
+  for (int attempt = 0; attempt < 100 && service.stats().passivations_total == 0; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(service.stats().passivations_total, 1u);
+}
+
 }  // namespace
 }  // namespace bulwark::actors
