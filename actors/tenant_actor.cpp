@@ -128,6 +128,22 @@ std::vector<domain::Event> number_events(const TenantActorState& st,
   return events;
 }
 
+// Charges a limited command to the tenant's rate limits in the same turn as its decision and
+// before any append, so every gateway and connection draws on one allowance and a limited request
+// writes nothing. A repeat that changes nothing (the same approval again, or an idempotent request
+// whose first outcome exists) is answered from the state without using allowance. Other
+// rejections, such as an invalid transition, do use it, so probing is limited too.
+std::optional<domain::Rejection> charge_rate_limits(TenantActorState& st,
+                                                    const RequestContext& request,
+                                                    const domain::Command& command,
+                                                    const domain::Decision& decision,
+                                                    domain::TimePoint now) {
+  bool changes_nothing = decision.events.empty() && !decision.rejection;
+  if (changes_nothing) return std::nullopt;
+  return domain::charge_rate_limits(st.rate_limiter, domain::effective_rate_limits(st.state),
+                                    command, st.tenant, request.principal, now);
+}
+
 // Decides one command and replies through `respond`. When the decision has events, the actor
 // appends them and waits for the writer (await), so no other message is handled in between.
 using Respond = std::function<void(Reply)>;
@@ -150,6 +166,10 @@ void handle_command(Self* self, NodeContext* context, const RequestContext& requ
 
   auto now = context->now();
   domain::Decision decision = domain::decide(st.state, command, now);
+  if (auto limited = charge_rate_limits(st, request, command, decision, now)) {
+    respond(rejected_reply(*limited));
+    return;
+  }
   if (decision.events.empty()) {
     respond(outcome_reply(st, command, decision.rejection, now));
     return;
@@ -253,7 +273,8 @@ void handle_expire(Self* self, NodeContext* context, const std::string& reservat
 }
 
 // Passivates the actor once it has been idle for the configured time. A tenant with open
-// reservations stays, because its expiry timers live in this actor.
+// reservations stays, because its expiry timers live in this actor, and so does a tenant whose
+// rate limiter has not refilled yet, so passivation cannot hand out a fresh burst early.
 void handle_idle(Self* self, NodeContext* context) {
   auto& st = self->state;
   auto idle = std::chrono::steady_clock::now() - st.last_activity;
@@ -261,7 +282,8 @@ void handle_idle(Self* self, NodeContext* context) {
                               [](const auto& entry) {
                                 return entry.second.status == domain::ReservationStatus::open;
                               });
-  if (idle >= context->options.passivate_after && !has_open) {
+  bool limiter_at_rest = st.rate_limiter.at_rest(context->now());
+  if (idle >= context->options.passivate_after && !has_open && limiter_at_rest) {
     context->counters.passivations_total++;
     spdlog::debug("tenant_passivated tenant={} last_seq={}", st.tenant, st.state.last_seq);
     self->quit();

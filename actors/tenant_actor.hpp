@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 
 #include "actors/node_context.hpp"
+#include "domain/rate_limit.hpp"
 #include "domain/state.hpp"
 
 namespace bulwark::actors {
@@ -20,6 +21,9 @@ struct TenantActorState {
   std::uint64_t snapshot_seq = 0;
   std::chrono::steady_clock::time_point last_activity;
   std::string recovery_error;  // set when the journal could not be replayed
+  // Not journaled: a restart or passivation at most hands every key a full burst again, while the
+  // configuration it enforces is journaled in the tenant state.
+  domain::GcraLimiter rate_limiter;
   static inline const char* name = "tenant";
 };
 

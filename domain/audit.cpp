@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "domain/rate_limit.hpp"
 #include "domain/webhooks.hpp"
 
 namespace bulwark::domain {
@@ -131,6 +132,9 @@ std::optional<Violation> check_event(const TenantState& before, const Event& eve
   }
   if (auto webhook = check_webhook_event(before, event.data)) {
     return Violation{event.seq, webhook->first, std::move(webhook->second)};
+  }
+  if (auto limits = check_rate_limits_event(event.data)) {
+    return Violation{event.seq, limits->first, std::move(limits->second)};
   }
   return std::visit(Checker{before, event}, event.data);
 }

@@ -20,7 +20,8 @@ struct Violation {
 // - approval_before_execution: a high-stakes action starts under safe mode only with an approval
 //   bound to its kind, amount and payload hash, and a pending_approval action never starts
 //   without one;
-// - known_entities: events name reservations, actions and guardrails that exist.
+// - known_entities: events name reservations, actions and guardrails that exist;
+// - rate_limits_in_range: every configured rate and burst is from 1 to its maximum.
 [[nodiscard]] std::optional<Violation> check_event(const TenantState& before, const Event& event);
 
 }  // namespace bulwark::domain

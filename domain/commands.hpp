@@ -11,6 +11,7 @@
 
 #include "domain/events.hpp"
 #include "domain/money.hpp"
+#include "domain/rate_limit_types.hpp"
 
 namespace bulwark::domain {
 
@@ -86,6 +87,6 @@ struct ExecuteAction {
 using Command = std::variant<SetBudget, Reserve, Commit, Release, Expire, SetSafeMode,
                              SetGuardrail, ProposeAction, ApproveAction, RejectAction,
                              ExecuteAction, SetStripeCustomers, ReceiveStripeEvent,
-                             RequeueWebhook, IntegrationCommand>;
+                             RequeueWebhook, IntegrationCommand, SetRateLimits>;
 
 }  // namespace bulwark::domain

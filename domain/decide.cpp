@@ -5,6 +5,7 @@
 
 #include "domain/ids.hpp"
 #include "domain/outbox.hpp"
+#include "domain/rate_limit.hpp"
 #include "domain/webhooks.hpp"
 
 namespace bulwark::domain {
@@ -209,6 +210,9 @@ struct Validator {
   }
   std::optional<Rejection> operator()(const IntegrationCommand& c) const {
     return validate_integration(c);
+  }
+  std::optional<Rejection> operator()(const SetRateLimits& c) const {
+    return validate_rate_limits(c.config);
   }
 };
 
@@ -563,6 +567,7 @@ struct Decider {
   Decision operator()(const IntegrationCommand& c) const {
     return decide_integration(state, c, now);
   }
+  Decision operator()(const SetRateLimits& c) const { return decide_set_rate_limits(state, c); }
 
   static bool approval_matches(const Action& a) {
     return a.status == ActionStatus::approved && a.approval && a.approval->kind == a.kind &&

@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "domain/outbox.hpp"
+#include "domain/rate_limit.hpp"
 #include "domain/webhooks.hpp"
 
 namespace bulwark::domain {
@@ -45,6 +46,7 @@ constexpr TypeEntry type_table[] = {
     {EventType::alerts_target_set, "alerts_target_set"},
     {EventType::regime_set, "regime_set"},
     {EventType::regime_changed, "regime_changed"},
+    {EventType::rate_limits_set, "rate_limits_set"},
 };
 
 // Reads a required field with the expected JSON type, so a damaged journal never decodes into
@@ -184,6 +186,7 @@ struct ToJson {
   json operator()(const AlertsTargetSet& e) const { return integration_event_to_json(e); }
   json operator()(const RegimeSet& e) const { return integration_event_to_json(e); }
   json operator()(const RegimeChanged& e) const { return integration_event_to_json(e); }
+  json operator()(const RateLimitsSet& e) const { return rate_limits_to_json(e.config); }
 };
 
 struct TypeOf {
@@ -222,6 +225,7 @@ struct TypeOf {
   EventType operator()(const AlertsTargetSet&) const { return EventType::alerts_target_set; }
   EventType operator()(const RegimeSet&) const { return EventType::regime_set; }
   EventType operator()(const RegimeChanged&) const { return EventType::regime_changed; }
+  EventType operator()(const RateLimitsSet&) const { return EventType::rate_limits_set; }
 };
 
 }  // namespace
@@ -410,6 +414,8 @@ EventData event_data_from_json(EventType type, const json& d) {
     case EventType::regime_set:
     case EventType::regime_changed:
       return *integration_event_from_json(type, d);
+    case EventType::rate_limits_set:
+      return rate_limits_set_from_json(d);
   }
   throw std::invalid_argument("unknown event type id " +
                               std::to_string(static_cast<unsigned>(type)));

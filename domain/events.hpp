@@ -12,6 +12,7 @@
 
 #include "domain/money.hpp"
 #include "domain/outbox_types.hpp"
+#include "domain/rate_limit_types.hpp"
 #include "domain/time.hpp"
 #include "domain/webhook_types.hpp"
 
@@ -45,6 +46,7 @@ enum class EventType : std::uint16_t {
   webhook_dead_lettered = 27,
   webhook_requeued = 28,
   stripe_customers_set = 29,
+  rate_limits_set = 32,
   // Ids 16-23: outbox, market data and regimes. 24-31: inbound payment webhooks. 32-39: rate
   // limits, job leases and retention.
 };
@@ -167,7 +169,7 @@ using EventData =
                  ActionExecuted, ActionFailed, WebhookApplied, WebhookIgnored,
                  WebhookAttemptFailed, WebhookDeadLettered, WebhookRequeued, StripeCustomersSet,
                  OutboxEnqueued, OutboxDelivered, OutboxAttemptFailed, AlertsTargetSet, RegimeSet,
-                 RegimeChanged>;
+                 RegimeChanged, RateLimitsSet>;
 
 // One journal entry: the envelope that every event type shares, and its data.
 struct Event {

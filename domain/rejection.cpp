@@ -17,6 +17,7 @@ const char* to_string(RejectionCode code) {
     case RejectionCode::reservation_expired: return "reservation_expired";
     case RejectionCode::customer_conflict: return "customer_conflict";
     case RejectionCode::webhook_processing_failed: return "webhook_processing_failed";
+    case RejectionCode::rate_limited: return "rate_limited";
   }
   return "unknown";
 }

@@ -21,6 +21,7 @@ enum class RejectionCode : std::uint8_t {
   reservation_expired,
   customer_conflict,          // a Stripe customer already belongs to another tenant
   webhook_processing_failed,  // an inbound event failed to process; the delivery is retried
+  rate_limited,               // the route class's allowance is used up; retry after a delay
 };
 
 struct Rejection {

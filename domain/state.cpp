@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "domain/outbox.hpp"
+#include "domain/rate_limit.hpp"
 #include "domain/webhooks.hpp"
 
 namespace bulwark::domain {
@@ -173,6 +174,7 @@ struct Applier {
   void operator()(const RegimeChanged& e) const {
     apply_integration(state.integrations, e, event.seq);
   }
+  void operator()(const RateLimitsSet& e) const { state.rate_limits = e.config; }
 };
 
 std::optional<ReservationStatus> reservation_status_from_string(std::string_view s) {
@@ -294,6 +296,7 @@ json state_to_json(const TenantState& state) {
   out["recent_executions_ms"] = std::move(executions);
   out["webhooks"] = webhook_inbox_to_json(state.webhooks);
   out["integrations"] = integration_state_to_json(state.integrations);
+  if (state.rate_limits) out["rate_limits"] = rate_limits_to_json(*state.rate_limits);
   return out;
 }
 
@@ -363,6 +366,9 @@ TenantState state_from_json(const json& j) {
     if (j.contains("webhooks")) state.webhooks = webhook_inbox_from_json(j.at("webhooks"));
     if (j.contains("integrations")) {
       state.integrations = integration_state_from_json(j.at("integrations"));
+    }
+    if (j.contains("rate_limits")) {
+      state.rate_limits = rate_limits_set_from_json(j.at("rate_limits")).config;
     }
     return state;
   } catch (const json::exception& e) {

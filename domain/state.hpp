@@ -85,6 +85,7 @@ struct TenantState {
   std::deque<TimePoint> recent_executions;
   WebhookInbox webhooks;  // inbound Stripe events, subscriptions and customer ids
   IntegrationState integrations;  // alert target, outbox and market regime
+  std::optional<RateLimitConfig> rate_limits;  // unset: the defaults apply
 };
 
 [[nodiscard]] const char* to_string(ReservationStatus s);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "domain/outbox.hpp"
+#include "domain/rate_limit.hpp"
 #include "domain/webhooks.hpp"
 
 namespace bulwark::domain {
@@ -77,6 +78,7 @@ struct OutcomeView {
   json operator()(const ReceiveStripeEvent& c) const { return webhook_outcome_view(state, c); }
   json operator()(const RequeueWebhook& c) const { return webhook_outcome_view(state, c); }
   json operator()(const IntegrationCommand& c) const { return integration_outcome_view(state, c); }
+  json operator()(const SetRateLimits&) const { return rate_limits_view(state); }
 };
 
 }  // namespace
@@ -96,6 +98,7 @@ json tenant_view(const TenantState& state, TimePoint now) {
           {"guardrails", guardrails_view(state).at("guardrails")},
           {"regime", regime_view(state.integrations)},
           {"queue", std::move(queue)},
+          {"rate_limits", rate_limits_view(state)},
           {"last_seq", state.last_seq}};
 }
 

@@ -1,5 +1,7 @@
 #include "gateway/errors.hpp"
 
+#include <algorithm>
+
 namespace bulwark::gateway {
 
 using nlohmann::json;
@@ -25,6 +27,10 @@ HttpResponse json_response(unsigned status, const json& body) {
   return response;
 }
 
+void set_retry_after(HttpResponse& response, std::int64_t seconds) {
+  response.headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(1, seconds)));
+}
+
 unsigned http_status_for(domain::RejectionCode code) {
   using domain::RejectionCode;
   switch (code) {
@@ -47,6 +53,8 @@ unsigned http_status_for(domain::RejectionCode code) {
     // deliver the event again, and each delivery is one more attempt.
     case RejectionCode::webhook_processing_failed:
       return 422;
+    case RejectionCode::rate_limited:
+      return 429;
   }
   return 409;
 }
@@ -60,13 +68,18 @@ HttpResponse response_for(const BackendResult& result) {
         return error_response(500, "internal", "internal error; the request id identifies it");
       }
       const domain::Rejection& rejection = *result.rejection;
-      return error_response(http_status_for(rejection.code), domain::to_string(rejection.code),
-                            rejection.message, rejection.details);
+      HttpResponse response =
+          error_response(http_status_for(rejection.code), domain::to_string(rejection.code),
+                         rejection.message, rejection.details);
+      if (rejection.code == domain::RejectionCode::rate_limited) {
+        set_retry_after(response, rejection.details.value("retry_after_s", std::int64_t{1}));
+      }
+      return response;
     }
     case BackendResult::Status::unavailable: {
       HttpResponse response = error_response(
           503, "unavailable", "the tenant's owner or journal is unavailable; retry later");
-      response.headers.emplace_back("Retry-After", "1");
+      set_retry_after(response, 1);
       return response;
     }
     case BackendResult::Status::internal:

@@ -10,6 +10,7 @@
 #include "domain/decide.hpp"
 #include "gateway/errors.hpp"
 #include "gateway/integration_parsing.hpp"
+#include "gateway/rate_limit_parsing.hpp"
 #include "gateway/request_parsing.hpp"
 
 namespace bulwark::gateway {
@@ -45,6 +46,7 @@ enum class RouteKind : std::uint8_t {
   set_regime,
   websocket,
   platform_stats,
+  set_rate_limits,
 };
 
 }  // namespace
@@ -63,7 +65,6 @@ struct RouteMatch {
   const char* label = "unmatched";  // the route template, used as the metrics label
   std::string path_id;              // the {id} segment, when the template has one
   std::vector<Endpoint> endpoints;  // one per allowed method
-  bool deferred = false;            // in the API but not served by this version
 };
 
 std::vector<std::string_view> split_path(std::string_view path) {
@@ -79,20 +80,9 @@ std::vector<std::string_view> split_path(std::string_view path) {
 }
 
 RouteMatch route(const char* label, std::vector<Endpoint> endpoints, std::string path_id = {}) {
-  return RouteMatch{label, std::move(path_id), std::move(endpoints), false};
+  return RouteMatch{label, std::move(path_id), std::move(endpoints)};
 }
 
-RouteMatch deferred(const char* label) { return RouteMatch{label, {}, {}, true}; }
-
-// Routes that the API lists but a later version serves. They return 404 rather than 501 so that
-// clients probing for a feature see the same code as for any unknown path.
-std::optional<RouteMatch> match_deferred(const std::vector<std::string_view>& s) {
-  if (s.size() < 2 || s[0] != "v1") return std::nullopt;
-  if (s.size() == 3 && s[1] == "tenant") {
-    if (s[2] == "rate-limits") return deferred("/v1/tenant/rate-limits");
-  }
-  return std::nullopt;
-}
 
 std::optional<RouteMatch> match_path(std::string_view path) {
   auto s = split_path(path);
@@ -102,7 +92,6 @@ std::optional<RouteMatch> match_path(std::string_view path) {
     if (s[0] == "metrics") return route("/metrics", {{"GET", RouteKind::metrics, Role::viewer}});
     return std::nullopt;
   }
-  if (auto match = match_deferred(s)) return match;
   if (s[0] != "v1") return std::nullopt;
 
   if (s.size() == 2 && s[1] == "tenant") {
@@ -169,6 +158,9 @@ std::optional<RouteMatch> match_path(std::string_view path) {
   }
   if (s.size() == 3 && s[1] == "tenant" && s[2] == "regime") {
     return route("/v1/tenant/regime", {{"PUT", RouteKind::set_regime, Role::admin}});
+  }
+  if (s.size() == 3 && s[1] == "tenant" && s[2] == "rate-limits") {
+    return route("/v1/tenant/rate-limits", {{"PUT", RouteKind::set_rate_limits, Role::admin}});
   }
   if (s.size() == 3 && s[1] == "webhooks" && s[2] == "stripe") {
     return route("/v1/webhooks/stripe", {{"POST", RouteKind::stripe_webhook, Role::viewer}});
@@ -344,13 +336,6 @@ void Router::handle(const HttpRequest& request, ResponseCallback done) {
     response.route = label;
     done(std::move(response));
   };
-  if (match->deferred) {
-    reply(error_response(404, "not_found",
-                         std::string(label) + " is not implemented by this version of the node",
-                         {{"route", label}}));
-    return;
-  }
-
   const Endpoint* endpoint = nullptr;
   std::string allowed;
   for (const Endpoint& candidate : match->endpoints) {
@@ -583,7 +568,8 @@ void Router::handle_tenant_route(const Endpoint& endpoint, const std::string& pa
       endpoint.kind == RouteKind::commit || endpoint.kind == RouteKind::set_safe_mode ||
       endpoint.kind == RouteKind::propose_action || endpoint.kind == RouteKind::set_guardrail ||
       endpoint.kind == RouteKind::set_stripe_customers ||
-      endpoint.kind == RouteKind::set_alerts_target || endpoint.kind == RouteKind::set_regime;
+      endpoint.kind == RouteKind::set_alerts_target || endpoint.kind == RouteKind::set_regime ||
+      endpoint.kind == RouteKind::set_rate_limits;
   auto body = parse_body_object(request.body, body_required);
   if (auto* error = std::get_if<RequestError>(&body)) return done(from_error(*error));
   const json& object = std::get<json>(body);
@@ -632,6 +618,9 @@ void Router::handle_tenant_route(const Endpoint& endpoint, const std::string& pa
       break;
     case RouteKind::set_regime:
       command = parse_set_regime(object);
+      break;
+    case RouteKind::set_rate_limits:
+      command = parse_set_rate_limits(object);
       break;
     default:
       spdlog::error("http_route_unhandled request_id={}", request.request_id);

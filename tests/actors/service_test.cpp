@@ -1,4 +1,5 @@
 // Tenant service tests against a real RocksDB journal in a temporary directory.
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
@@ -10,6 +11,7 @@
 
 #include "actors/service.hpp"
 #include "domain/commands.hpp"
+#include "domain/rate_limit.hpp"
 
 namespace bulwark::actors {
 namespace {
@@ -180,6 +182,143 @@ TEST(TenantService, FailedAppendFailsReplyAndRecovers) {
   Reply retried = call(service, "t1", domain::Reserve{"r-1", 500, 60});
   EXPECT_EQ(retried.status, Reply::Status::ok);
   EXPECT_EQ(ask(service, "t1", TenantQuery{}).body["last_seq"], 2);
+}
+
+// Rate limits in the tenant actor, with a clock that steps forward and back.
+
+domain::RateLimitConfig approvals_per_principal(std::int64_t rate_per_minute, std::int64_t burst) {
+  domain::RateLimitConfig config = domain::default_rate_limits();
+  config.approvals.per_principal = domain::RateLimit{rate_per_minute, burst};
+  return config;
+}
+
+// Proposes actions a-0 .. a-(count - 1), which proposals do not draw on any rate limit.
+void propose_actions(TenantService& service, int count) {
+  for (int i = 0; i < count; ++i) {
+    domain::ProposeAction propose{"a-" + std::to_string(i), "create_po", 100,
+                                  nlohmann::json::object(), std::string(64, 'a')};
+    ASSERT_EQ(call(service, "t1", propose).status, Reply::Status::ok) << "propose a-" << i;
+  }
+}
+
+struct ApprovalCounts {
+  int accepted = 0;
+  int limited = 0;
+  std::int64_t retry_after_s_max = 0;
+};
+
+// Approves actions first .. first + count - 1 and counts the outcomes.
+ApprovalCounts approve_range(TenantService& service, int first, int count) {
+  ApprovalCounts counts;
+  for (int i = first; i < first + count; ++i) {
+    Reply reply = call(service, "t1", domain::ApproveAction{"a-" + std::to_string(i)});
+    if (reply.status == Reply::Status::ok) ++counts.accepted;
+    if (reply.rejection && reply.rejection->code == domain::RejectionCode::rate_limited) {
+      ++counts.limited;
+      counts.retry_after_s_max = std::max<std::int64_t>(
+          counts.retry_after_s_max, reply.rejection->details["retry_after_s"].get<std::int64_t>());
+    }
+  }
+  return counts;
+}
+
+TEST(TenantService, RateLimitSurvivesClockJumps) {
+  TempDir dir;
+  TestClock clock;
+  TenantService service(options_for(dir.path(), clock));
+  ASSERT_EQ(call(service, "t1", domain::SetRateLimits{approvals_per_principal(10, 10)}).status,
+            Reply::Status::ok);
+  ASSERT_NO_FATAL_FAILURE(propose_actions(service, 60));
+  std::uint64_t seq_before = ask(service, "t1", TenantQuery{}).body["last_seq"];
+
+  ApprovalCounts burst = approve_range(service, 0, 15);
+  EXPECT_EQ(burst.accepted, 10);
+  EXPECT_EQ(burst.limited, 5);
+  EXPECT_EQ(burst.retry_after_s_max, 6);
+  // Limited requests write nothing: only the ten approvals were journaled.
+  EXPECT_EQ(ask(service, "t1", TenantQuery{}).body["last_seq"], seq_before + 10);
+
+  // A day forward refills one burst, not a day's worth of requests.
+  clock.unix_ms += 24 * 3600 * 1000;
+  ApprovalCounts forward = approve_range(service, 15, 15);
+  EXPECT_EQ(forward.accepted, 10);
+  EXPECT_EQ(forward.limited, 5);
+
+  // Two days back neither refills the burst nor locks the principal out for two days.
+  clock.unix_ms -= 2 * 24 * 3600 * 1000;
+  ApprovalCounts backward = approve_range(service, 30, 3);
+  EXPECT_EQ(backward.accepted, 0);
+  EXPECT_EQ(backward.retry_after_s_max, 6);
+  clock.unix_ms += 6000;
+  ApprovalCounts recovered = approve_range(service, 33, 2);
+  EXPECT_EQ(recovered.accepted, 1);
+  EXPECT_EQ(recovered.limited, 1);
+}
+
+TEST(TenantService, RepeatedApprovalSkipsRateLimit) {
+  TempDir dir;
+  TestClock clock;
+  TenantService service(options_for(dir.path(), clock));
+  ASSERT_EQ(call(service, "t1", domain::SetRateLimits{approvals_per_principal(1, 1)}).status,
+            Reply::Status::ok);
+  ASSERT_NO_FATAL_FAILURE(propose_actions(service, 2));
+  Reply first = call(service, "t1", domain::ApproveAction{"a-0"});
+  ASSERT_EQ(first.status, Reply::Status::ok);
+
+  Reply limited = call(service, "t1", domain::ApproveAction{"a-1"});
+  ASSERT_TRUE(limited.rejection);
+  EXPECT_EQ(limited.rejection->code, domain::RejectionCode::rate_limited);
+  EXPECT_EQ(limited.rejection->details["retry_after_s"], 60);
+
+  // The same approval again gets its first outcome although the allowance is used up.
+  Reply repeat = call(service, "t1", domain::ApproveAction{"a-0"});
+  EXPECT_EQ(repeat.status, Reply::Status::ok);
+  EXPECT_EQ(repeat.body, first.body);
+}
+
+TEST(TenantService, RateLimitConfigSurvivesRestart) {
+  TempDir dir;
+  TestClock clock;
+  {
+    TenantService service(options_for(dir.path(), clock));
+    ASSERT_EQ(call(service, "t1", domain::SetRateLimits{approvals_per_principal(2, 2)}).status,
+              Reply::Status::ok);
+  }
+  TenantService service(options_for(dir.path(), clock));
+  Reply summary = ask(service, "t1", TenantQuery{});
+  EXPECT_EQ(summary.body["rate_limits"]["approvals"]["per_principal"]["burst"], 2);
+  EXPECT_EQ(summary.body["rate_limits"]["configured"], true);
+  ASSERT_NO_FATAL_FAILURE(propose_actions(service, 3));
+  ApprovalCounts counts = approve_range(service, 0, 3);
+  EXPECT_EQ(counts.accepted, 2);
+  EXPECT_EQ(counts.limited, 1);
+}
+
+TEST(TenantService, LimiterDebtDelaysPassivation) {
+  TempDir dir;
+  TestClock clock;
+  ServiceOptions options = options_for(dir.path(), clock);
+  options.passivate_after = std::chrono::milliseconds(20);
+  TenantService service(options);
+  ASSERT_EQ(call(service, "t1", domain::SetRateLimits{approvals_per_principal(1, 1)}).status,
+            Reply::Status::ok);
+  ASSERT_NO_FATAL_FAILURE(propose_actions(service, 2));
+  ASSERT_EQ(call(service, "t1", domain::ApproveAction{"a-0"}).status, Reply::Status::ok);
+
+  // Idle far beyond passivate_after while the principal still owes 60 s of the fake clock: the
+  // actor must stay, or a new actor would grant a fresh burst.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(service.stats().passivations_total, 0u);
+  Reply limited = call(service, "t1", domain::ApproveAction{"a-1"});
+  ASSERT_TRUE(limited.rejection);
+  EXPECT_EQ(limited.rejection->code, domain::RejectionCode::rate_limited);
+
+  // Once the allowance has refilled, the idle actor passivates as usual.
+  clock.unix_ms += 60'000;
+  for (int attempt = 0; attempt < 100 && service.stats().passivations_total == 0; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(service.stats().passivations_total, 1u);
 }
 
 }  // namespace

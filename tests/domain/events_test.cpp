@@ -49,6 +49,7 @@ TEST(EventCodec, TypeIdsAndNamesStable) {
       {EventType::webhook_dead_lettered, 27, "webhook_dead_lettered"},
       {EventType::webhook_requeued, 28, "webhook_requeued"},
       {EventType::stripe_customers_set, 29, "stripe_customers_set"},
+      {EventType::rate_limits_set, 32, "rate_limits_set"},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(static_cast<std::uint16_t>(c.type), c.id);
@@ -102,6 +103,7 @@ std::vector<EventData> samples() {
       ActionExecutionStarted{"a-1", "action:a-1"},
       ActionExecuted{"a-1"},
       ActionFailed{"a-1", "released"},
+      RateLimitsSet{RateLimitConfig{{{10, 3}, {20, 6}}, {{5, 1}, {7, 2}}, {{1, 1}, {2, 2}}}},
   };
 }
 

@@ -105,6 +105,14 @@ TEST_F(ActionsE2E, SafeModeApprovalBinding) {
     EXPECT_EQ(reserved_minor, 5'000) << "po-1's execution must reserve the original amount";
   }
 
+  // One principal executes hundreds of actions a second here, beyond the default rate limits, so
+  // the limits are raised to their maximum and only safe mode decides the outcome.
+  json unlimited = {{"rate_per_minute", 1'000'000}, {"burst", 1'000'000}};
+  json lifted = {{"per_principal", unlimited}, {"per_tenant", unlimited}};
+  auto limits = http.put("/v1/tenant/rate-limits", {{"approvals", lifted}, {"executions", lifted}},
+                         admin_);
+  ASSERT_EQ(limits.status, 200) << "PUT /v1/tenant/rate-limits: " << limits.describe();
+
   // Toggles safe mode from one thread while others propose and execute create_po actions.
   constexpr int toggle_rounds = 200;
   constexpr int worker_count = 4;

@@ -207,11 +207,11 @@ TEST_F(HttpServerTest, MetricsFromLoopbackNeedNoToken) {
   EXPECT_NE(response.body.find("bulwark_backend_test_gauge 7"), std::string::npos);
 }
 
-TEST_F(HttpServerTest, UnknownAndDeferredRoutesAre404) {
+TEST_F(HttpServerTest, UnknownRoutesAre404) {
   auto http = client();
   std::string token = make_token(Role::admin);
   for (std::string target :
-       {"/v1/nothing", "/v1/tenant/", "/", "/v1/tenant/rate-limits", "/v1/webhooks",
+       {"/v1/nothing", "/v1/tenant/", "/", "/v1/webhooks",
         "/v1/webhooks/dead-letters/evt_1"}) {
     auto response = http.send(verb::get, target, token);
     EXPECT_EQ(response.status, 404u) << target;

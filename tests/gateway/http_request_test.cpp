@@ -81,6 +81,33 @@ const std::vector<InvalidCase> invalid_cases = {
     {"events after not a number", verb::get, "/v1/events?after=-1", "", "after"},
     {"events unknown parameter", verb::get, "/v1/events?from=3", "", "from"},
     {"actions bad status", verb::get, "/v1/actions?status=done", "", "status"},
+    {"rate limits unknown class", verb::put, "/v1/tenant/rate-limits",
+     R"({"proposals": {}})", "proposals"},
+    {"rate limits unknown scope", verb::put, "/v1/tenant/rate-limits",
+     R"({"approvals": {"per_node": {"rate_per_minute": 1, "burst": 1}}})", "approvals.per_node"},
+    {"rate limits unknown limit field", verb::put, "/v1/tenant/rate-limits",
+     R"({"approvals": {"per_tenant": {"rate_per_minute": 1, "burst": 1, "window_s": 60}}})",
+     "approvals.per_tenant.window_s"},
+    {"rate limits float rate", verb::put, "/v1/tenant/rate-limits",
+     R"({"executions": {"per_principal": {"rate_per_minute": 10.0, "burst": 1}}})",
+     "executions.per_principal.rate_per_minute"},
+    {"rate limits negative burst", verb::put, "/v1/tenant/rate-limits",
+     R"({"executions": {"per_principal": {"rate_per_minute": 10, "burst": -1}}})",
+     "executions.per_principal.burst"},
+    {"rate limits zero rate", verb::put, "/v1/tenant/rate-limits",
+     R"({"rule_changes": {"per_tenant": {"rate_per_minute": 0, "burst": 1}}})",
+     "rule_changes.per_tenant.rate_per_minute"},
+    {"rate limits string burst", verb::put, "/v1/tenant/rate-limits",
+     R"({"rule_changes": {"per_tenant": {"rate_per_minute": 5, "burst": "5"}}})",
+     "rule_changes.per_tenant.burst"},
+    {"rate limits rate above maximum", verb::put, "/v1/tenant/rate-limits",
+     R"({"approvals": {"per_tenant": {"rate_per_minute": 1000001, "burst": 5}}})",
+     "approvals.per_tenant.rate_per_minute"},
+    {"rate limits missing burst", verb::put, "/v1/tenant/rate-limits",
+     R"({"approvals": {"per_tenant": {"rate_per_minute": 5}}})", "approvals.per_tenant.burst"},
+    {"rate limits class not object", verb::put, "/v1/tenant/rate-limits",
+     R"({"approvals": [1, 2]})", "approvals"},
+    {"rate limits missing body", verb::put, "/v1/tenant/rate-limits", "", "body"},
 };
 
 TEST_F(HttpServerTest, InvalidRequestsAre400AndConnectionStaysUsable) {
@@ -183,6 +210,45 @@ TEST_F(HttpServerTest, GuardrailMapsRuleFields) {
   EXPECT_EQ(set.rule.allowed_kinds, (std::vector<std::string>{"create_po", "refund"}));
   EXPECT_EQ(set.rule.enforcement, domain::Enforcement::escalate);
   EXPECT_EQ(set.rule.escalation_threshold, 3);
+}
+
+TEST_F(HttpServerTest, RateLimitsMapToCommand) {
+  auto http = client();
+  auto response = http.send(verb::put, "/v1/tenant/rate-limits", make_token(Role::admin),
+                            R"({"tenant": "t1",
+                                "approvals": {"per_principal": {"rate_per_minute": 10, "burst": 3},
+                                              "per_tenant": {"rate_per_minute": 20, "burst": 6}}})");
+  EXPECT_EQ(response.status, 200u) << response.body;
+  auto calls = backend_.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  const auto& set = std::get<domain::SetRateLimits>(std::get<domain::Command>(calls[0].request));
+  EXPECT_EQ(set.config.approvals.per_principal, (domain::RateLimit{10, 3}));
+  EXPECT_EQ(set.config.approvals.per_tenant, (domain::RateLimit{20, 6}));
+  EXPECT_EQ(set.config.executions, domain::default_rate_limits().executions);
+  EXPECT_EQ(set.config.rule_changes, domain::default_rate_limits().rule_changes);
+}
+
+TEST_F(HttpServerTest, RateLimitsNeedAdmin) {
+  auto http = client();
+  auto response = http.send(verb::put, "/v1/tenant/rate-limits", make_token(Role::approver), "{}");
+  EXPECT_EQ(response.status, 403u) << response.body;
+  EXPECT_EQ(response.error_code(), "forbidden");
+  EXPECT_TRUE(backend_.calls().empty());
+}
+
+TEST_F(HttpServerTest, RateLimitedIs429WithRetryAfter) {
+  BackendResult limited;
+  limited.status = BackendResult::Status::rejected;
+  limited.rejection = domain::Rejection{domain::RejectionCode::rate_limited, "rate limited",
+                                        {{"scope", "principal"}, {"retry_after_s", 7}}};
+  backend_.set_responder([limited](const RecordedCall&) { return limited; });
+  auto http = client();
+  auto response = http.send(verb::post, "/v1/actions/a-1/approve", make_token(Role::approver));
+  EXPECT_EQ(response.status, 429u) << response.body;
+  EXPECT_EQ(response.error_code(), "rate_limited");
+  EXPECT_EQ(response.headers["Retry-After"], "7");
+  EXPECT_EQ(response.json()["error"]["details"]["scope"], "principal");
+  EXPECT_TRUE(response.keep_alive);
 }
 
 TEST_F(HttpServerTest, QueriesMapParameters) {

@@ -94,6 +94,7 @@ inline std::vector<domain::EventData> sample_event_data() {
       AlertsTargetSet{"http://127.0.0.1:9/alerts"},
       RegimeSet{RegimeSettings{"wti-daily", 1'500, 10'000, 300}},
       RegimeChanged{"wti-daily", "balanced", "imbalanced_excess", 18'372, "2020-04-20", -3'698},
+      RateLimitsSet{RateLimitConfig{{{10, 3}, {20, 6}}, {{5, 1}, {7, 2}}, {{1, 1}, {2, 2}}}},
   };
 }
 
