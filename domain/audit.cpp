@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "domain/lease.hpp"
 #include "domain/webhooks.hpp"
 
 namespace bulwark::domain {
@@ -131,6 +132,9 @@ std::optional<Violation> check_event(const TenantState& before, const Event& eve
   }
   if (auto webhook = check_webhook_event(before, event.data)) {
     return Violation{event.seq, webhook->first, std::move(webhook->second)};
+  }
+  if (auto lease = check_lease_event(before.leases, event.data)) {
+    return Violation{event.seq, "fencing_token_order", std::move(*lease)};
   }
   return std::visit(Checker{before, event}, event.data);
 }

@@ -20,7 +20,8 @@ struct Violation {
 // - approval_before_execution: a high-stakes action starts under safe mode only with an approval
 //   bound to its kind, amount and payload hash, and a pending_approval action never starts
 //   without one;
-// - known_entities: events name reservations, actions and guardrails that exist.
+// - known_entities: events name reservations, actions and guardrails that exist;
+// - fencing_token_order: every lease_acquired raises its job's fencing token by exactly one.
 [[nodiscard]] std::optional<Violation> check_event(const TenantState& before, const Event& event);
 
 }  // namespace bulwark::domain

@@ -86,6 +86,6 @@ struct ExecuteAction {
 using Command = std::variant<SetBudget, Reserve, Commit, Release, Expire, SetSafeMode,
                              SetGuardrail, ProposeAction, ApproveAction, RejectAction,
                              ExecuteAction, SetStripeCustomers, ReceiveStripeEvent,
-                             RequeueWebhook, IntegrationCommand>;
+                             RequeueWebhook, IntegrationCommand, LeaseCommand>;
 
 }  // namespace bulwark::domain

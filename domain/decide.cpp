@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "domain/ids.hpp"
+#include "domain/lease.hpp"
 #include "domain/outbox.hpp"
 #include "domain/webhooks.hpp"
 
@@ -210,6 +211,7 @@ struct Validator {
   std::optional<Rejection> operator()(const IntegrationCommand& c) const {
     return validate_integration(c);
   }
+  std::optional<Rejection> operator()(const LeaseCommand& c) const { return validate_lease_command(c); }
 };
 
 // Checks that `amount` more fits today's budget and returns the reservation event's day, or the
@@ -563,6 +565,7 @@ struct Decider {
   Decision operator()(const IntegrationCommand& c) const {
     return decide_integration(state, c, now);
   }
+  Decision operator()(const LeaseCommand& c) const { return decide_lease(state, c, now); }
 
   static bool approval_matches(const Action& a) {
     return a.status == ActionStatus::approved && a.approval && a.approval->kind == a.kind &&

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "domain/lease.hpp"
 #include "domain/outbox.hpp"
 #include "domain/webhooks.hpp"
 
@@ -45,6 +46,10 @@ constexpr TypeEntry type_table[] = {
     {EventType::alerts_target_set, "alerts_target_set"},
     {EventType::regime_set, "regime_set"},
     {EventType::regime_changed, "regime_changed"},
+    {EventType::lease_acquired, "lease_acquired"},
+    {EventType::lease_renewed, "lease_renewed"},
+    {EventType::lease_released, "lease_released"},
+    {EventType::retention_applied, "retention_applied"},
 };
 
 // Reads a required field with the expected JSON type, so a damaged journal never decodes into
@@ -184,6 +189,10 @@ struct ToJson {
   json operator()(const AlertsTargetSet& e) const { return integration_event_to_json(e); }
   json operator()(const RegimeSet& e) const { return integration_event_to_json(e); }
   json operator()(const RegimeChanged& e) const { return integration_event_to_json(e); }
+  json operator()(const LeaseAcquired& e) const { return lease_event_to_json(e); }
+  json operator()(const LeaseRenewed& e) const { return lease_event_to_json(e); }
+  json operator()(const LeaseReleased& e) const { return lease_event_to_json(e); }
+  json operator()(const RetentionApplied& e) const { return lease_event_to_json(e); }
 };
 
 struct TypeOf {
@@ -222,6 +231,10 @@ struct TypeOf {
   EventType operator()(const AlertsTargetSet&) const { return EventType::alerts_target_set; }
   EventType operator()(const RegimeSet&) const { return EventType::regime_set; }
   EventType operator()(const RegimeChanged&) const { return EventType::regime_changed; }
+  EventType operator()(const LeaseAcquired&) const { return EventType::lease_acquired; }
+  EventType operator()(const LeaseRenewed&) const { return EventType::lease_renewed; }
+  EventType operator()(const LeaseReleased&) const { return EventType::lease_released; }
+  EventType operator()(const RetentionApplied&) const { return EventType::retention_applied; }
 };
 
 }  // namespace
@@ -410,6 +423,11 @@ EventData event_data_from_json(EventType type, const json& d) {
     case EventType::regime_set:
     case EventType::regime_changed:
       return *integration_event_from_json(type, d);
+    case EventType::lease_acquired:
+    case EventType::lease_renewed:
+    case EventType::lease_released:
+    case EventType::retention_applied:
+      return *lease_event_from_json(type, d);
   }
   throw std::invalid_argument("unknown event type id " +
                               std::to_string(static_cast<unsigned>(type)));

@@ -17,6 +17,9 @@ const char* to_string(RejectionCode code) {
     case RejectionCode::reservation_expired: return "reservation_expired";
     case RejectionCode::customer_conflict: return "customer_conflict";
     case RejectionCode::webhook_processing_failed: return "webhook_processing_failed";
+    case RejectionCode::lease_held: return "lease_held";
+    case RejectionCode::lease_fenced: return "lease_fenced";
+    case RejectionCode::lease_expired: return "lease_expired";
   }
   return "unknown";
 }

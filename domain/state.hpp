@@ -85,6 +85,7 @@ struct TenantState {
   std::deque<TimePoint> recent_executions;
   WebhookInbox webhooks;  // inbound Stripe events, subscriptions and customer ids
   IntegrationState integrations;  // alert target, outbox and market regime
+  LeaseTable leases;  // job leases; only the reserved system tenant has any
 };
 
 [[nodiscard]] const char* to_string(ReservationStatus s);

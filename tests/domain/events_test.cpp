@@ -49,6 +49,10 @@ TEST(EventCodec, TypeIdsAndNamesStable) {
       {EventType::webhook_dead_lettered, 27, "webhook_dead_lettered"},
       {EventType::webhook_requeued, 28, "webhook_requeued"},
       {EventType::stripe_customers_set, 29, "stripe_customers_set"},
+      {EventType::lease_acquired, 34, "lease_acquired"},
+      {EventType::lease_renewed, 35, "lease_renewed"},
+      {EventType::lease_released, 36, "lease_released"},
+      {EventType::retention_applied, 37, "retention_applied"},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(static_cast<std::uint16_t>(c.type), c.id);
@@ -102,6 +106,10 @@ std::vector<EventData> samples() {
       ActionExecutionStarted{"a-1", "action:a-1"},
       ActionExecuted{"a-1"},
       ActionFailed{"a-1", "released"},
+      LeaseAcquired{"retention", "node-b", 4, expires, "node-a"},
+      LeaseRenewed{"retention", "node-b", 4, expires},
+      LeaseReleased{"retention", "node-b", 4},
+      RetentionApplied{"retention", "node-b", 4, "t-1", 1200, 901, 900},
   };
 }
 
