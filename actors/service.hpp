@@ -12,6 +12,7 @@
 
 #include "actors/customer_directory.hpp"
 #include "actors/integration_options.hpp"
+#include "actors/retention_options.hpp"
 #include "domain/commands.hpp"
 #include "domain/rejection.hpp"
 
@@ -58,6 +59,7 @@ struct ServiceOptions {
     return std::chrono::system_clock::now();
   };
   IntegrationOptions integrations;  // outbox delivery and market-data sources
+  RetentionOptions retention;       // the retention job; off unless its interval is set
 };
 
 struct ServiceStats {

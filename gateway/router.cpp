@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "domain/decide.hpp"
+#include "domain/lease.hpp"
 #include "gateway/errors.hpp"
 #include "gateway/integration_parsing.hpp"
+#include "gateway/platform_routes.hpp"
 #include "gateway/request_parsing.hpp"
 
 namespace bulwark::gateway {
@@ -43,6 +45,8 @@ enum class RouteKind : std::uint8_t {
   list_outbox,
   set_alerts_target,
   set_regime,
+  platform_lease,
+  platform_retention,
 };
 
 }  // namespace
@@ -176,6 +180,14 @@ std::optional<RouteMatch> match_path(std::string_view path) {
   if (s.size() == 3 && s[1] == "webhooks" && s[2] == "dead-letters") {
     return route("/v1/webhooks/dead-letters",
                  {{"GET", RouteKind::list_dead_letters, Role::admin}});
+  }
+  if (s.size() == 4 && s[1] == "platform" && s[2] == "leases") {
+    return route("/v1/platform/leases/{job}",
+                 {{"POST", RouteKind::platform_lease, Role::platform}}, std::string(s[3]));
+  }
+  if (s.size() == 4 && s[1] == "platform" && s[2] == "retention") {
+    return route("/v1/platform/retention/{tenant}",
+                 {{"POST", RouteKind::platform_retention, Role::platform}}, std::string(s[3]));
   }
   if (s.size() == 5 && s[1] == "webhooks" && s[2] == "dead-letters" && s[4] == "requeue") {
     return route("/v1/webhooks/dead-letters/{id}/requeue",
@@ -372,8 +384,39 @@ void Router::handle(const HttpRequest& request, ResponseCallback done) {
     reply(std::move(*failure));
     return;
   }
+  if (endpoint->role == Role::platform) {
+    handle_platform_lease_route(*endpoint, match->path_id, request, std::get<TokenClaims>(auth),
+                                std::move(reply));
+    return;
+  }
   handle_tenant_route(*endpoint, match->path_id, query, request, std::get<TokenClaims>(auth),
                       std::move(reply));
+}
+
+// Lease and retention commands go to the reserved system tenant, never to the token's tenant.
+void Router::handle_platform_lease_route(const Endpoint& endpoint, const std::string& path_id,
+                                         const HttpRequest& request, const TokenClaims& claims,
+                                         ResponseCallback done) {
+  if (claims.role != Role::platform) {
+    done(error_response(403, "forbidden", "this route requires a platform token",
+                        {{"role", to_string(claims.role)}, {"required", "platform"}}));
+    return;
+  }
+  auto body = parse_body_object(request.body, /*required=*/true);
+  if (auto* error = std::get_if<RequestError>(&body)) return done(from_error(*error));
+  const json& object = std::get<json>(body);
+  auto command = endpoint.kind == RouteKind::platform_lease
+                     ? parse_lease_request(path_id, object)
+                     : parse_retention_request(path_id, object);
+  if (auto* error = std::get_if<RequestError>(&command)) return done(from_error(*error));
+
+  auto& valid_command = std::get<domain::Command>(command);
+  if (auto rejection = domain::validate(valid_command)) {
+    return done(error_response(400, domain::to_string(rejection->code), rejection->message,
+                               rejection->details));
+  }
+  RequestContext context{domain::system_tenant_id, claims.subject, request.request_id};
+  submit(std::move(context), std::move(valid_command), std::move(done));
 }
 
 std::variant<TokenClaims, HttpResponse> Router::authenticate(const HttpRequest& request) const {
