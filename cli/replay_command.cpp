@@ -73,6 +73,53 @@ void print_timeline_row(const domain::Event& event) {
             << domain::event_data_to_json(event.data).dump() << "\n";
 }
 
+// Reads the next page of events after `after`, or prints the error and returns nullopt.
+std::optional<std::vector<persistence::StoredEvent>> read_page(const persistence::Journal& journal,
+                                                               const std::string& tenant,
+                                                               std::uint64_t after) {
+  auto page = journal.read_events(tenant, after, replay_page_events);
+  if (!page.ok()) {
+    std::cerr << "replay: reading tenant " << tenant << " failed: " << page.error() << "\n";
+    return std::nullopt;
+  }
+  return std::move(page).value();
+}
+
+// Checks that the events still stored up to the snapshot's seq link by prev_hash and that the
+// last one is the snapshot's chain head. The first of them is the anchor, because its predecessor
+// was deleted. Returns false on an I/O failure.
+bool check_chain_to_snapshot(const persistence::Journal& journal,
+                             const persistence::Snapshot& snapshot, TenantReplay& replay) {
+  std::optional<std::string> prev_hash;
+  std::uint64_t after = replay.first_retained_seq - 1;
+  while (after < snapshot.seq) {
+    auto page = read_page(journal, replay.tenant, after);
+    if (!page) return false;
+    if (page->empty()) break;
+    for (const auto& stored : *page) {
+      if (stored.event.seq > snapshot.seq) return true;
+      if (stored.event.seq != after + 1 || (prev_hash && stored.prev_hash != *prev_hash)) {
+        replay.violation = domain::Violation{
+            stored.event.seq, "hash_chain",
+            "tenant " + replay.tenant + ": retained event seq " +
+                std::to_string(stored.event.seq) + " does not continue seq " +
+                std::to_string(after) + " before the snapshot at seq " +
+                std::to_string(snapshot.seq)};
+        return true;
+      }
+      if (stored.event.seq == snapshot.seq && stored.hash != snapshot.chain_head) {
+        replay.violation = domain::Violation{
+            stored.event.seq, "snapshot_matches_replay",
+            "snapshot chain head differs from the hash of its event"};
+        return true;
+      }
+      prev_hash = stored.hash;
+      after = stored.event.seq;
+    }
+  }
+  return true;
+}
+
 // When retention deleted the start of the stream, moves the replay to the snapshot that covers the
 // deleted events, or records a violation naming the gap when no snapshot covers it. Returns false
 // on an I/O failure.
@@ -103,8 +150,10 @@ bool start_after_retention(const persistence::Journal& journal,
     replay.violation = domain::Violation{latest->seq, "snapshot_valid", e.what()};
     return true;
   }
-  // NOTE: events between the first retained seq and the snapshot's seq are not folded, because
-  // the state before them is gone; the chain from the snapshot onwards is checked as usual.
+  // Events between the first retained seq and the snapshot cannot be folded, because the state
+  // before them is gone, but their hash chain must still lead to the snapshot's chain head.
+  if (!check_chain_to_snapshot(journal, *latest, replay)) return false;
+  if (replay.violation) return true;
   prev_hash = latest->chain_head;
   replay.chain_head = latest->chain_head;
   after = latest->seq;
@@ -129,14 +178,10 @@ bool replay_tenant(const persistence::Journal& journal, const ReplayArgs& args,
   std::uint64_t after = 0;
   if (!start_after_retention(journal, latest, replay, prev_hash, after)) return false;
   while (!replay.violation) {
-    auto page = journal.read_events(replay.tenant, after, replay_page_events);
-    if (!page.ok()) {
-      std::cerr << "replay: reading tenant " << replay.tenant << " failed: " << page.error()
-                << "\n";
-      return false;
-    }
-    if (page.value().empty()) break;
-    for (const auto& stored : page.value()) {
+    auto page = read_page(journal, replay.tenant, after);
+    if (!page) return false;
+    if (page->empty()) break;
+    for (const auto& stored : *page) {
       const domain::Event& event = stored.event;
       if (limit.excludes(event)) return true;
       if (event.seq != replay.state.last_seq + 1) {

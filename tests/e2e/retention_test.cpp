@@ -162,9 +162,10 @@ TEST_F(RetentionE2E, StaleLeaseHolderCannotCommit) {
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
 }
 
-// Writes six budget events for acme, a snapshot at seq 4 built by folding them, and deletes
-// seqs 1..4 as retention does.
-void write_retained_journal(const std::string& data_dir) {
+// Writes six budget events for acme, a snapshot at seq `snapshot_seq` built by folding them, and
+// deletes seqs 1..`deleted_through` as retention does.
+void write_retained_journal(const std::string& data_dir, std::uint64_t snapshot_seq = 4,
+                            std::uint64_t deleted_through = 4) {
   auto opened = persistence::Journal::open(data_dir + "/journal");
   ASSERT_TRUE(opened.ok()) << opened.error();
   auto& journal = *opened.value();
@@ -175,18 +176,36 @@ void write_retained_journal(const std::string& data_dir) {
   for (std::uint64_t seq = 1; seq <= 6; ++seq) {
     domain::BudgetSet budget{static_cast<std::int64_t>(1000 * seq), "EUR", "UTC"};
     events.push_back(domain::Event{seq, now, "writer", "e2e", budget});
-    if (seq <= 4) domain::apply(state, events.back());
+    if (seq <= snapshot_seq) domain::apply(state, events.back());
   }
   auto results = journal.append_batch(
       {persistence::AppendRequest{tenant_id, 1, persistence::genesis_hash(), events}});
   ASSERT_TRUE(results.at(0).ok()) << results.at(0).message;
-  auto page = journal.read_events(tenant_id, 3, 1);
+  auto page = journal.read_events(tenant_id, snapshot_seq - 1, 1);
   ASSERT_TRUE(page.ok());
-  auto written =
-      journal.write_snapshot(tenant_id, 4, page.value().at(0).hash, domain::state_to_json(state));
+  auto written = journal.write_snapshot(tenant_id, snapshot_seq, page.value().at(0).hash,
+                                        domain::state_to_json(state));
   ASSERT_TRUE(written.ok()) << written.error();
-  auto deleted = journal.delete_events_through(tenant_id, 4);
+  auto deleted = journal.delete_events_through(tenant_id, deleted_through);
   ASSERT_TRUE(deleted.ok()) << deleted.error();
+}
+
+// Opens the stopped journal with RocksDB itself and passes the handles of its column families in
+// the order default, events, snapshots, meta.
+template <typename Edit>
+void with_raw_journal(const std::string& data_dir, Edit edit) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name : {"default", "events", "snapshots", "meta"}) {
+    families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(
+      rocksdb::DB::Open(rocksdb::DBOptions(), data_dir + "/journal", families, &handles, &raw)
+          .ok());
+  edit(*raw, handles);
+  for (auto* handle : handles) EXPECT_TRUE(raw->DestroyColumnFamilyHandle(handle).ok());
+  delete raw;
 }
 
 TEST(RetentionReplayE2E, ReportsSnapshotThatCoversDeletedHistory) {
@@ -203,27 +222,46 @@ TEST(RetentionReplayE2E, ReportsSnapshotThatCoversDeletedHistory) {
 TEST(RetentionReplayE2E, RejectsDeletedHistoryWithoutSnapshot) {
   TempDir dir;
   ASSERT_NO_FATAL_FAILURE(write_retained_journal(dir.path()));
-  {
-    // Remove the snapshot with RocksDB itself, as a lost or wiped column family would.
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const char* name : {"default", "events", "snapshots", "meta"}) {
-      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.path() + "/journal", families,
-                                  &handles, &raw)
-                    .ok());
-    ASSERT_TRUE(raw->Delete(rocksdb::WriteOptions(), handles[2], tenant_id).ok());
-    for (auto* handle : handles) ASSERT_TRUE(raw->DestroyColumnFamilyHandle(handle).ok());
-    delete raw;
-  }
+  // Remove the snapshot with RocksDB itself, as a lost or wiped column family would.
+  with_raw_journal(dir.path(), [](rocksdb::DB& raw, const auto& handles) {
+    ASSERT_TRUE(raw.Delete(rocksdb::WriteOptions(), handles[2], tenant_id).ok());
+  });
   auto verify = NodeProcess::run_tool({"replay", "--data", dir.path(), "--verify"});
   EXPECT_EQ(verify.exit_code, 1) << verify.output;
   EXPECT_NE(verify.output.find("tenant acme: events 1..4 were deleted by retention and no "
                                "snapshot covers them"),
             std::string::npos)
       << verify.output;
+}
+
+TEST(RetentionReplayE2E, ChecksChainBeforeSnapshot) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(write_retained_journal(dir.path(), 5, 2));
+  auto clean = NodeProcess::run_tool({"replay", "--data", dir.path(), "--verify"});
+  EXPECT_EQ(clean.exit_code, 0) << clean.output;
+  EXPECT_NE(clean.output.find("events 1..2 deleted by retention are covered by the snapshot at "
+                              "seq 5"),
+            std::string::npos)
+      << clean.output;
+
+  // Rewrite retained event 4 with other data, so event 5 no longer continues its hash.
+  with_raw_journal(dir.path(), [](rocksdb::DB& raw, const auto& handles) {
+    std::string key = persistence::encode_event_key(tenant_id, 4);
+    std::string value;
+    ASSERT_TRUE(raw.Get(rocksdb::ReadOptions(), handles[1], key, &value).ok());
+    auto decoded = persistence::decode_event(value);
+    ASSERT_TRUE(decoded.ok()) << decoded.error();
+    auto forged = decoded.value().event;
+    forged.data = domain::BudgetSet{999'999, "EUR", "UTC"};
+    auto encoded = persistence::encode_event(forged, decoded.value().prev_hash);
+    ASSERT_TRUE(encoded.ok());
+    ASSERT_TRUE(raw.Put(rocksdb::WriteOptions(), handles[1], key, encoded.value()).ok());
+  });
+  auto tampered = NodeProcess::run_tool({"replay", "--data", dir.path(), "--verify"});
+  EXPECT_EQ(tampered.exit_code, 1) << tampered.output;
+  EXPECT_NE(tampered.output.find("retained event seq 5 does not continue seq 4"),
+            std::string::npos)
+      << tampered.output;
 }
 
 }  // namespace
