@@ -177,6 +177,15 @@ bool replay_tenant(const persistence::Journal& journal, const ReplayArgs& args,
   std::string prev_hash = persistence::genesis_hash();
   std::uint64_t after = 0;
   if (!start_after_retention(journal, latest, replay, prev_hash, after)) return false;
+  if (replay.started_from_snapshot && limit.until_seq && *limit.until_seq < after) {
+    // The state at an earlier seq was deleted with the events, so it cannot be rebuilt.
+    replay.violation = domain::Violation{
+        *limit.until_seq, "retained_history",
+        "tenant " + replay.tenant + ": --until " + std::to_string(*limit.until_seq) +
+            " is before the snapshot at seq " + std::to_string(after) +
+            " that replaces the events deleted by retention"};
+    return true;
+  }
   while (!replay.violation) {
     auto page = read_page(journal, replay.tenant, after);
     if (!page) return false;
