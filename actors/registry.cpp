@@ -58,6 +58,9 @@ caf::behavior tenant_registry(caf::event_based_actor* self, NodeContext* context
       [=](caf::spawn_atom, std::string& tenant) {
         tenant_for(self, context, *state, tenant);
       },
+      [=](snapshot_atom atom, std::string& tenant) {
+        return self->delegate(tenant_for(self, context, *state, tenant), atom);
+      },
   };
 }
 

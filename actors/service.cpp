@@ -10,6 +10,7 @@
 #include "actors/journal_writer.hpp"
 #include "actors/messages.hpp"
 #include "actors/registry.hpp"
+#include "actors/retention_job.hpp"
 
 namespace bulwark::actors {
 namespace {
@@ -36,6 +37,7 @@ struct TenantService::Impl {
   caf::actor_system_config config;
   std::unique_ptr<caf::actor_system> system;
   caf::actor registry;
+  caf::actor retention;  // null when the retention job is off
   std::unique_ptr<IntegrationRuntime> integrations;
   Broadcaster broadcaster;
   std::atomic<bool> stopped{false};
@@ -63,6 +65,9 @@ struct TenantService::Impl {
     system = std::make_unique<caf::actor_system>(configure(config, context.options));
     context.writer = system->spawn<caf::detached>(journal_writer, &context);
     registry = system->spawn(tenant_registry, &context);
+    if (context.options.retention.interval.count() > 0) {
+      retention = system->spawn(retention_job, &context, registry);
+    }
     integrations = std::make_unique<IntegrationRuntime>(*system, context, registry);
   }
 
@@ -192,6 +197,7 @@ void TenantService::shutdown() {
     waiter->send_exit(impl_->registry, caf::exit_reason::user_shutdown);
     waiter->receive([](const caf::down_msg&) {});
   }
+  if (impl_->retention) caf::anon_send_exit(impl_->retention, caf::exit_reason::user_shutdown);
   impl_->integrations->stop_actors();
   caf::anon_send_exit(impl_->context.writer, caf::exit_reason::user_shutdown);
   impl_->system->await_all_actors_done();
@@ -200,6 +206,7 @@ void TenantService::shutdown() {
   // A detached actor's thread ends only when the last handle to it is gone.
   impl_->context.writer = nullptr;
   impl_->registry = nullptr;
+  impl_->retention = nullptr;
   impl_->system.reset();
   impl_->journal.reset();
   spdlog::info("tenant_service_stopped");

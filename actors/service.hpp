@@ -12,6 +12,7 @@
 
 #include "actors/customer_directory.hpp"
 #include "actors/integration_options.hpp"
+#include "actors/retention_options.hpp"
 #include "domain/commands.hpp"
 #include "domain/rejection.hpp"
 
@@ -64,6 +65,7 @@ struct ServiceOptions {
   // that an aggregate may describe.
   std::chrono::milliseconds platform_push_interval{std::chrono::seconds(5)};
   std::size_t aggregate_group_min = 5;
+  RetentionOptions retention;       // the retention job; off unless its interval is set
 };
 
 struct ServiceStats {

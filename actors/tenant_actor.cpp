@@ -5,6 +5,8 @@
 #include "actors/integration_hooks.hpp"
 #include "actors/messages.hpp"
 #include "actors/push_hooks.hpp"
+#include "actors/retention_job.hpp"
+#include "actors/system_tenant.hpp"
 #include "actors/webhook_hooks.hpp"
 #include "domain/decide.hpp"
 #include "domain/outbox.hpp"
@@ -159,6 +161,10 @@ void handle_command(Self* self, NodeContext* context, const RequestContext& requ
     return;
   }
 
+  if (auto misrouted = check_system_routing(st.tenant, command)) {
+    respond(rejected_reply(*misrouted));
+    return;
+  }
   if (auto conflict = claim_stripe_customers(context, st.tenant, command)) {
     respond(rejected_reply(*conflict));
     return;
@@ -172,6 +178,10 @@ void handle_command(Self* self, NodeContext* context, const RequestContext& requ
   }
   if (decision.events.empty()) {
     respond(outcome_reply(st, command, decision.rejection, now));
+    return;
+  }
+  if (auto failed = perform_fenced_work(context, decision.events)) {
+    respond(std::move(*failed));
     return;
   }
 
@@ -292,6 +302,25 @@ void handle_idle(Self* self, NodeContext* context) {
   self->delayed_send(self, context->options.passivate_after, idle_atom::value);
 }
 
+// Writes a snapshot of the current state for the retention job and returns the seq it covers. The
+// write is synchronous, so the snapshot is durable before the job deletes anything it covers.
+SnapshotOutcome snapshot_now(Self* self, NodeContext* context) {
+  auto& st = self->state;
+  if (!st.recovery_error.empty()) {
+    return SnapshotOutcome{false, 0, "tenant journal failed to recover: " + st.recovery_error};
+  }
+  if (st.state.last_seq == 0) return SnapshotOutcome{true, 0, {}};
+  auto stored = context->journal->read_snapshot(st.tenant);
+  if (stored.ok() && stored.value() && stored.value()->seq == st.state.last_seq) {
+    return SnapshotOutcome{true, st.state.last_seq, {}};
+  }
+  auto written = context->journal->write_snapshot(st.tenant, st.state.last_seq, st.chain_head,
+                                                  domain::state_to_json(st.state));
+  if (!written.ok()) return SnapshotOutcome{false, 0, written.error()};
+  st.snapshot_seq = st.state.last_seq;
+  return SnapshotOutcome{true, st.state.last_seq, {}};
+}
+
 }  // namespace
 
 caf::behavior tenant_actor(Self* self, NodeContext* context, std::string tenant) {
@@ -316,6 +345,7 @@ caf::behavior tenant_actor(Self* self, NodeContext* context, std::string tenant)
         handle_expire(self, context, reservation_id);
       },
       [=](idle_atom) { handle_idle(self, context); },
+      [=](snapshot_atom) -> SnapshotOutcome { return snapshot_now(self, context); },
   };
 }
 

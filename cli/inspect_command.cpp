@@ -47,6 +47,7 @@ std::optional<json> tenant_json(const persistence::Journal& journal, const std::
               {"event_count", s.event_count},
               {"approximate_bytes", s.approximate_bytes},
               {"snapshot_seq", optional_json(s.snapshot_seq)},
+              {"first_retained_seq", s.first_retained_seq},
               {"writer_epoch", optional_json(s.writer_epoch)},
               {"last_event_at", event_time(journal, tenant, s.last_seq)},
               {"snapshot_event_at",

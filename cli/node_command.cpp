@@ -10,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "cli/durations.hpp"
 #include "cli/integration_options.hpp"
+#include "cli/retention_options.hpp"
 #include "cli/node_backend.hpp"
 #include "domain/platform.hpp"
 #include "gateway/server.hpp"
@@ -37,6 +38,7 @@ struct NodeArgs {
   std::int64_t stripe_tolerance_s = gateway::stripe_tolerance_default.count();
   std::int64_t webhook_attempts_max = domain::webhook_attempts_max_default;
   IntegrationArgs integrations;
+  RetentionArgs retention;
 };
 
 // Creates `path` with 32 random bytes as hex when it does not exist yet, readable by the owner only.
@@ -112,6 +114,10 @@ int run_node(const NodeArgs& args) {
   }
   service_options.platform_push_interval = *platform_push_interval;
   service_options.aggregate_group_min = args.aggregate_group_min;
+  if (auto error = to_retention_options(args.retention, service_options.retention)) {
+    std::cerr << *error << "\n";
+    return 2;
+  }
   if (auto error = to_integration_options(args.integrations, service_options.integrations)) {
     std::cerr << *error << "\n";
     return 2;
@@ -208,6 +214,7 @@ Runner add_node_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{1}, domain::webhook_attempts_max_limit));
   add_integration_options(app, args->integrations);
+  add_retention_options(app, args->retention);
   return [args] { return run_node(*args); };
 }
 

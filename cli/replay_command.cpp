@@ -47,6 +47,10 @@ struct TenantReplay {
   std::optional<std::uint64_t> snapshot_seq;
   bool snapshot_checked = false;
   std::string chain_head;
+  // Set when retention deleted events 1..first_retained_seq - 1 and the replay started from the
+  // snapshot that covers them.
+  std::uint64_t first_retained_seq = 1;
+  std::optional<std::uint64_t> started_from_snapshot;
 };
 
 std::optional<ReplayLimit> parse_until(const std::string& text) {
@@ -69,6 +73,95 @@ void print_timeline_row(const domain::Event& event) {
             << domain::event_data_to_json(event.data).dump() << "\n";
 }
 
+// Reads the next page of events after `after`, or prints the error and returns nullopt.
+std::optional<std::vector<persistence::StoredEvent>> read_page(const persistence::Journal& journal,
+                                                               const std::string& tenant,
+                                                               std::uint64_t after) {
+  auto page = journal.read_events(tenant, after, replay_page_events);
+  if (!page.ok()) {
+    std::cerr << "replay: reading tenant " << tenant << " failed: " << page.error() << "\n";
+    return std::nullopt;
+  }
+  return std::move(page).value();
+}
+
+// Checks that the events still stored up to the snapshot's seq link by prev_hash and that the
+// last one is the snapshot's chain head. The first of them is the anchor, because its predecessor
+// was deleted. Returns false on an I/O failure.
+bool check_chain_to_snapshot(const persistence::Journal& journal,
+                             const persistence::Snapshot& snapshot, TenantReplay& replay) {
+  std::optional<std::string> prev_hash;
+  std::uint64_t after = replay.first_retained_seq - 1;
+  while (after < snapshot.seq) {
+    auto page = read_page(journal, replay.tenant, after);
+    if (!page) return false;
+    if (page->empty()) break;
+    for (const auto& stored : *page) {
+      if (stored.event.seq > snapshot.seq) return true;
+      if (stored.event.seq != after + 1 || (prev_hash && stored.prev_hash != *prev_hash)) {
+        replay.violation = domain::Violation{
+            stored.event.seq, "hash_chain",
+            "tenant " + replay.tenant + ": retained event seq " +
+                std::to_string(stored.event.seq) + " does not continue seq " +
+                std::to_string(after) + " before the snapshot at seq " +
+                std::to_string(snapshot.seq)};
+        return true;
+      }
+      if (stored.event.seq == snapshot.seq && stored.hash != snapshot.chain_head) {
+        replay.violation = domain::Violation{
+            stored.event.seq, "snapshot_matches_replay",
+            "snapshot chain head differs from the hash of its event"};
+        return true;
+      }
+      prev_hash = stored.hash;
+      after = stored.event.seq;
+    }
+  }
+  return true;
+}
+
+// When retention deleted the start of the stream, moves the replay to the snapshot that covers the
+// deleted events, or records a violation naming the gap when no snapshot covers it. Returns false
+// on an I/O failure.
+bool start_after_retention(const persistence::Journal& journal,
+                           const std::optional<persistence::Snapshot>& latest,
+                           TenantReplay& replay, std::string& prev_hash, std::uint64_t& after) {
+  auto first_retained = journal.first_retained_seq(replay.tenant);
+  if (!first_retained.ok()) {
+    std::cerr << "replay: reading tenant " << replay.tenant << " failed: "
+              << first_retained.error() << "\n";
+    return false;
+  }
+  replay.first_retained_seq = first_retained.value();
+  if (replay.first_retained_seq <= 1 || replay.violation) return true;
+
+  std::uint64_t deleted_through = replay.first_retained_seq - 1;
+  if (!latest || latest->seq < deleted_through) {
+    replay.violation = domain::Violation{
+        deleted_through, "retained_history",
+        "tenant " + replay.tenant + ": events 1.." + std::to_string(deleted_through) +
+            " were deleted by retention and no snapshot covers them (latest snapshot: " +
+            (latest ? "seq " + std::to_string(latest->seq) : std::string("none")) + ")"};
+    return true;
+  }
+  try {
+    replay.state = domain::state_from_json(latest->state);
+  } catch (const std::exception& e) {
+    replay.violation = domain::Violation{latest->seq, "snapshot_valid", e.what()};
+    return true;
+  }
+  // Events between the first retained seq and the snapshot cannot be folded, because the state
+  // before them is gone, but their hash chain must still lead to the snapshot's chain head.
+  if (!check_chain_to_snapshot(journal, *latest, replay)) return false;
+  if (replay.violation) return true;
+  prev_hash = latest->chain_head;
+  replay.chain_head = latest->chain_head;
+  after = latest->seq;
+  replay.started_from_snapshot = latest->seq;
+  replay.snapshot_checked = true;
+  return true;
+}
+
 // Replays one tenant; returns false on an I/O failure that stopped the replay.
 bool replay_tenant(const persistence::Journal& journal, const ReplayArgs& args,
                    const ReplayLimit& limit, TenantReplay& replay, std::uint64_t& total) {
@@ -83,17 +176,31 @@ bool replay_tenant(const persistence::Journal& journal, const ReplayArgs& args,
 
   std::string prev_hash = persistence::genesis_hash();
   std::uint64_t after = 0;
+  if (!start_after_retention(journal, latest, replay, prev_hash, after)) return false;
+  if (replay.started_from_snapshot && limit.until_seq && *limit.until_seq < after) {
+    // The state at an earlier seq was deleted with the events, so it cannot be rebuilt.
+    replay.violation = domain::Violation{
+        *limit.until_seq, "retained_history",
+        "tenant " + replay.tenant + ": --until " + std::to_string(*limit.until_seq) +
+            " is before the snapshot at seq " + std::to_string(after) +
+            " that replaces the events deleted by retention"};
+    return true;
+  }
   while (!replay.violation) {
-    auto page = journal.read_events(replay.tenant, after, replay_page_events);
-    if (!page.ok()) {
-      std::cerr << "replay: reading tenant " << replay.tenant << " failed: " << page.error()
-                << "\n";
-      return false;
-    }
-    if (page.value().empty()) break;
-    for (const auto& stored : page.value()) {
+    auto page = read_page(journal, replay.tenant, after);
+    if (!page) return false;
+    if (page->empty()) break;
+    for (const auto& stored : *page) {
       const domain::Event& event = stored.event;
       if (limit.excludes(event)) return true;
+      if (event.seq != replay.state.last_seq + 1) {
+        replay.violation = domain::Violation{
+            event.seq, "gap_free_sequence",
+            "tenant " + replay.tenant + ": events " + std::to_string(replay.state.last_seq + 1) +
+                ".." + std::to_string(event.seq - 1) +
+                " are missing from the journal and retention did not delete them"};
+        return true;
+      }
       if (stored.prev_hash != prev_hash) {
         replay.violation = domain::Violation{
             event.seq, "hash_chain",
@@ -148,6 +255,10 @@ json replay_json(const TenantReplay& replay) {
               {"snapshot_seq", replay.snapshot_seq ? json(*replay.snapshot_seq) : json(nullptr)},
               {"snapshot_checked", replay.snapshot_checked},
               {"chain_head", persistence::to_hex(replay.chain_head)},
+              {"first_retained_seq", replay.first_retained_seq},
+              {"started_from_snapshot_seq", replay.started_from_snapshot
+                                                ? json(*replay.started_from_snapshot)
+                                                : json(nullptr)},
               {"state", domain::state_to_json(replay.state)}};
   if (replay.violation) {
     out["violation"] = {{"seq", replay.violation->seq},
@@ -168,6 +279,10 @@ void print_table(const std::vector<TenantReplay>& replays) {
     if (replay.violation) {
       std::cout << "VIOLATION at seq " << replay.violation->seq << " ("
                 << replay.violation->invariant << "): " << replay.violation->message << "\n";
+    } else if (replay.started_from_snapshot) {
+      std::cout << "ok, events 1.." << replay.first_retained_seq - 1
+                << " deleted by retention are covered by the snapshot at seq "
+                << *replay.started_from_snapshot << ", verified from it\n";
     } else {
       std::cout << "ok" << (replay.snapshot_checked ? ", matches snapshot" : "") << "\n";
     }

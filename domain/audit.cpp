@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "domain/rate_limit.hpp"
+#include "domain/lease.hpp"
 #include "domain/webhooks.hpp"
 
 namespace bulwark::domain {
@@ -135,6 +136,9 @@ std::optional<Violation> check_event(const TenantState& before, const Event& eve
   }
   if (auto limits = check_rate_limits_event(event.data)) {
     return Violation{event.seq, limits->first, std::move(limits->second)};
+  }
+  if (auto lease = check_lease_event(before.leases, event.data)) {
+    return Violation{event.seq, "fencing_token_order", std::move(*lease)};
   }
   return std::visit(Checker{before, event}, event.data);
 }

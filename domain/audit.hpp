@@ -22,6 +22,7 @@ struct Violation {
 //   without one;
 // - known_entities: events name reservations, actions and guardrails that exist;
 // - rate_limits_in_range: every configured rate and burst is from 1 to its maximum.
+// - fencing_token_order: every lease_acquired raises its job's fencing token by exactly one.
 [[nodiscard]] std::optional<Violation> check_event(const TenantState& before, const Event& event);
 
 }  // namespace bulwark::domain

@@ -87,6 +87,7 @@ struct ExecuteAction {
 using Command = std::variant<SetBudget, Reserve, Commit, Release, Expire, SetSafeMode,
                              SetGuardrail, ProposeAction, ApproveAction, RejectAction,
                              ExecuteAction, SetStripeCustomers, ReceiveStripeEvent,
-                             RequeueWebhook, IntegrationCommand, SetRateLimits>;
+                             RequeueWebhook, IntegrationCommand, SetRateLimits,
+                             LeaseCommand>;
 
 }  // namespace bulwark::domain

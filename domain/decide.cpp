@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "domain/ids.hpp"
+#include "domain/lease.hpp"
 #include "domain/outbox.hpp"
 #include "domain/rate_limit.hpp"
 #include "domain/webhooks.hpp"
@@ -214,6 +215,7 @@ struct Validator {
   std::optional<Rejection> operator()(const SetRateLimits& c) const {
     return validate_rate_limits(c.config);
   }
+  std::optional<Rejection> operator()(const LeaseCommand& c) const { return validate_lease_command(c); }
 };
 
 // Checks that `amount` more fits today's budget and returns the reservation event's day, or the
@@ -568,6 +570,7 @@ struct Decider {
     return decide_integration(state, c, now);
   }
   Decision operator()(const SetRateLimits& c) const { return decide_set_rate_limits(state, c); }
+  Decision operator()(const LeaseCommand& c) const { return decide_lease(state, c, now); }
 
   static bool approval_matches(const Action& a) {
     return a.status == ActionStatus::approved && a.approval && a.approval->kind == a.kind &&

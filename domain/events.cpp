@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "domain/lease.hpp"
 #include "domain/outbox.hpp"
 #include "domain/rate_limit.hpp"
 #include "domain/webhooks.hpp"
@@ -47,6 +48,10 @@ constexpr TypeEntry type_table[] = {
     {EventType::regime_set, "regime_set"},
     {EventType::regime_changed, "regime_changed"},
     {EventType::rate_limits_set, "rate_limits_set"},
+    {EventType::lease_acquired, "lease_acquired"},
+    {EventType::lease_renewed, "lease_renewed"},
+    {EventType::lease_released, "lease_released"},
+    {EventType::retention_applied, "retention_applied"},
 };
 
 // Reads a required field with the expected JSON type, so a damaged journal never decodes into
@@ -187,6 +192,10 @@ struct ToJson {
   json operator()(const RegimeSet& e) const { return integration_event_to_json(e); }
   json operator()(const RegimeChanged& e) const { return integration_event_to_json(e); }
   json operator()(const RateLimitsSet& e) const { return rate_limits_to_json(e.config); }
+  json operator()(const LeaseAcquired& e) const { return lease_event_to_json(e); }
+  json operator()(const LeaseRenewed& e) const { return lease_event_to_json(e); }
+  json operator()(const LeaseReleased& e) const { return lease_event_to_json(e); }
+  json operator()(const RetentionApplied& e) const { return lease_event_to_json(e); }
 };
 
 struct TypeOf {
@@ -226,6 +235,10 @@ struct TypeOf {
   EventType operator()(const RegimeSet&) const { return EventType::regime_set; }
   EventType operator()(const RegimeChanged&) const { return EventType::regime_changed; }
   EventType operator()(const RateLimitsSet&) const { return EventType::rate_limits_set; }
+  EventType operator()(const LeaseAcquired&) const { return EventType::lease_acquired; }
+  EventType operator()(const LeaseRenewed&) const { return EventType::lease_renewed; }
+  EventType operator()(const LeaseReleased&) const { return EventType::lease_released; }
+  EventType operator()(const RetentionApplied&) const { return EventType::retention_applied; }
 };
 
 }  // namespace
@@ -416,6 +429,11 @@ EventData event_data_from_json(EventType type, const json& d) {
       return *integration_event_from_json(type, d);
     case EventType::rate_limits_set:
       return rate_limits_set_from_json(d);
+    case EventType::lease_acquired:
+    case EventType::lease_renewed:
+    case EventType::lease_released:
+    case EventType::retention_applied:
+      return *lease_event_from_json(type, d);
   }
   throw std::invalid_argument("unknown event type id " +
                               std::to_string(static_cast<unsigned>(type)));

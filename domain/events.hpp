@@ -13,6 +13,7 @@
 #include "domain/money.hpp"
 #include "domain/outbox_types.hpp"
 #include "domain/rate_limit_types.hpp"
+#include "domain/lease_types.hpp"
 #include "domain/time.hpp"
 #include "domain/webhook_types.hpp"
 
@@ -47,6 +48,10 @@ enum class EventType : std::uint16_t {
   webhook_requeued = 28,
   stripe_customers_set = 29,
   rate_limits_set = 32,
+  lease_acquired = 34,
+  lease_renewed = 35,
+  lease_released = 36,
+  retention_applied = 37,
   // Ids 16-23: outbox, market data and regimes. 24-31: inbound payment webhooks. 32-39: rate
   // limits, job leases and retention.
 };
@@ -169,7 +174,8 @@ using EventData =
                  ActionExecuted, ActionFailed, WebhookApplied, WebhookIgnored,
                  WebhookAttemptFailed, WebhookDeadLettered, WebhookRequeued, StripeCustomersSet,
                  OutboxEnqueued, OutboxDelivered, OutboxAttemptFailed, AlertsTargetSet, RegimeSet,
-                 RegimeChanged, RateLimitsSet>;
+                 RegimeChanged, RateLimitsSet, LeaseAcquired, LeaseRenewed, LeaseReleased,
+                 RetentionApplied>;
 
 // One journal entry: the envelope that every event type shares, and its data.
 struct Event {

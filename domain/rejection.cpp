@@ -18,6 +18,9 @@ const char* to_string(RejectionCode code) {
     case RejectionCode::customer_conflict: return "customer_conflict";
     case RejectionCode::webhook_processing_failed: return "webhook_processing_failed";
     case RejectionCode::rate_limited: return "rate_limited";
+    case RejectionCode::lease_held: return "lease_held";
+    case RejectionCode::lease_fenced: return "lease_fenced";
+    case RejectionCode::lease_expired: return "lease_expired";
   }
   return "unknown";
 }

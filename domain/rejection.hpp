@@ -22,6 +22,9 @@ enum class RejectionCode : std::uint8_t {
   customer_conflict,          // a Stripe customer already belongs to another tenant
   webhook_processing_failed,  // an inbound event failed to process; the delivery is retried
   rate_limited,               // the route class's allowance is used up; retry after a delay
+  lease_held,                 // another owner holds the job's live lease
+  lease_fenced,               // the owner or fencing token is not the job's current one
+  lease_expired,              // the holder's lease expired or was released
 };
 
 struct Rejection {

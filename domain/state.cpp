@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "domain/lease.hpp"
 #include "domain/outbox.hpp"
 #include "domain/rate_limit.hpp"
 #include "domain/webhooks.hpp"
@@ -175,6 +176,10 @@ struct Applier {
     apply_integration(state.integrations, e, event.seq);
   }
   void operator()(const RateLimitsSet& e) const { state.rate_limits = e.config; }
+  void operator()(const LeaseAcquired& e) const { apply_lease_event(state.leases, e); }
+  void operator()(const LeaseRenewed& e) const { apply_lease_event(state.leases, e); }
+  void operator()(const LeaseReleased& e) const { apply_lease_event(state.leases, e); }
+  void operator()(const RetentionApplied& e) const { apply_lease_event(state.leases, e); }
 };
 
 std::optional<ReservationStatus> reservation_status_from_string(std::string_view s) {
@@ -297,6 +302,7 @@ json state_to_json(const TenantState& state) {
   out["webhooks"] = webhook_inbox_to_json(state.webhooks);
   out["integrations"] = integration_state_to_json(state.integrations);
   if (state.rate_limits) out["rate_limits"] = rate_limits_to_json(*state.rate_limits);
+  out["leases"] = lease_table_to_json(state.leases);
   return out;
 }
 
@@ -364,6 +370,7 @@ TenantState state_from_json(const json& j) {
     }
     // Snapshots written before the webhook inbox existed have no "webhooks" field.
     if (j.contains("webhooks")) state.webhooks = webhook_inbox_from_json(j.at("webhooks"));
+    if (j.contains("leases")) state.leases = lease_table_from_json(j.at("leases"));
     if (j.contains("integrations")) {
       state.integrations = integration_state_from_json(j.at("integrations"));
     }

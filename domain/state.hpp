@@ -86,6 +86,7 @@ struct TenantState {
   WebhookInbox webhooks;  // inbound Stripe events, subscriptions and customer ids
   IntegrationState integrations;  // alert target, outbox and market regime
   std::optional<RateLimitConfig> rate_limits;  // unset: the defaults apply
+  LeaseTable leases;  // job leases; only the reserved system tenant has any
 };
 
 [[nodiscard]] const char* to_string(ReservationStatus s);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "domain/lease.hpp"
 #include "domain/outbox.hpp"
 #include "domain/rate_limit.hpp"
 #include "domain/webhooks.hpp"
@@ -79,6 +80,7 @@ struct OutcomeView {
   json operator()(const RequeueWebhook& c) const { return webhook_outcome_view(state, c); }
   json operator()(const IntegrationCommand& c) const { return integration_outcome_view(state, c); }
   json operator()(const SetRateLimits&) const { return rate_limits_view(state); }
+  json operator()(const LeaseCommand& c) const { return lease_outcome_view(state, c); }
 };
 
 }  // namespace

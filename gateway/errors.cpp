@@ -48,6 +48,9 @@ unsigned http_status_for(domain::RejectionCode code) {
     case RejectionCode::limit_below_usage:
     case RejectionCode::reservation_expired:
     case RejectionCode::customer_conflict:
+    case RejectionCode::lease_held:
+    case RejectionCode::lease_fenced:
+    case RejectionCode::lease_expired:
       return 409;
     // 422 rather than 5xx: the node works, the event does not process. Any non-2xx makes Stripe
     // deliver the event again, and each delivery is one more attempt.

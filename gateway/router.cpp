@@ -8,9 +8,11 @@
 #include <vector>
 
 #include "domain/decide.hpp"
+#include "domain/lease.hpp"
 #include "gateway/errors.hpp"
 #include "gateway/integration_parsing.hpp"
 #include "gateway/rate_limit_parsing.hpp"
+#include "gateway/platform_routes.hpp"
 #include "gateway/request_parsing.hpp"
 
 namespace bulwark::gateway {
@@ -47,6 +49,8 @@ enum class RouteKind : std::uint8_t {
   websocket,
   platform_stats,
   set_rate_limits,
+  platform_lease,
+  platform_retention,
 };
 
 }  // namespace
@@ -174,6 +178,14 @@ std::optional<RouteMatch> match_path(std::string_view path) {
   if (s.size() == 3 && s[1] == "webhooks" && s[2] == "dead-letters") {
     return route("/v1/webhooks/dead-letters",
                  {{"GET", RouteKind::list_dead_letters, Role::admin}});
+  }
+  if (s.size() == 4 && s[1] == "platform" && s[2] == "leases") {
+    return route("/v1/platform/leases/{job}",
+                 {{"POST", RouteKind::platform_lease, Role::platform}}, std::string(s[3]));
+  }
+  if (s.size() == 4 && s[1] == "platform" && s[2] == "retention") {
+    return route("/v1/platform/retention/{tenant}",
+                 {{"POST", RouteKind::platform_retention, Role::platform}}, std::string(s[3]));
   }
   if (s.size() == 5 && s[1] == "webhooks" && s[2] == "dead-letters" && s[4] == "requeue") {
     return route("/v1/webhooks/dead-letters/{id}/requeue",
@@ -396,6 +408,11 @@ void Router::handle(const HttpRequest& request, ResponseCallback done) {
     reply(json_response(200, backend_.platform_stats()));
     return;
   }
+  if (endpoint->role == Role::platform) {
+    handle_platform_lease_route(*endpoint, match->path_id, request, std::get<TokenClaims>(auth),
+                                std::move(reply));
+    return;
+  }
   handle_tenant_route(*endpoint, match->path_id, query, request, std::get<TokenClaims>(auth),
                       std::move(reply));
 }
@@ -458,6 +475,32 @@ std::variant<WebSocketAdmission, HttpResponse> Router::admit_websocket(
     admission.after = *after;
   }
   return admission;
+}
+
+// Lease and retention commands go to the reserved system tenant, never to the token's tenant.
+void Router::handle_platform_lease_route(const Endpoint& endpoint, const std::string& path_id,
+                                         const HttpRequest& request, const TokenClaims& claims,
+                                         ResponseCallback done) {
+  if (claims.role != Role::platform) {
+    done(error_response(403, "forbidden", "this route requires a platform token",
+                        {{"role", to_string(claims.role)}, {"required", "platform"}}));
+    return;
+  }
+  auto body = parse_body_object(request.body, /*required=*/true);
+  if (auto* error = std::get_if<RequestError>(&body)) return done(from_error(*error));
+  const json& object = std::get<json>(body);
+  auto command = endpoint.kind == RouteKind::platform_lease
+                     ? parse_lease_request(path_id, object)
+                     : parse_retention_request(path_id, object);
+  if (auto* error = std::get_if<RequestError>(&command)) return done(from_error(*error));
+
+  auto& valid_command = std::get<domain::Command>(command);
+  if (auto rejection = domain::validate(valid_command)) {
+    return done(error_response(400, domain::to_string(rejection->code), rejection->message,
+                               rejection->details));
+  }
+  RequestContext context{domain::system_tenant_id, claims.subject, request.request_id};
+  submit(std::move(context), std::move(valid_command), std::move(done));
 }
 
 std::variant<TokenClaims, HttpResponse> Router::authenticate(const HttpRequest& request) const {

@@ -56,6 +56,9 @@ class Router {
                            std::string_view query, const HttpRequest& request,
                            const TokenClaims& claims, ResponseCallback done);
   void handle_metrics(const HttpRequest& request, ResponseCallback done);
+  void handle_platform_lease_route(const Endpoint& endpoint, const std::string& path_id,
+                                   const HttpRequest& request, const TokenClaims& claims,
+                                   ResponseCallback done);
   void handle_stripe_webhook(const HttpRequest& request, ResponseCallback done);
   void submit(RequestContext context, domain::Command command, ResponseCallback done);
   void query(RequestContext context, Query query, ResponseCallback done);

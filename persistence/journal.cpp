@@ -299,6 +299,9 @@ Result<std::uint64_t> Journal::delete_events_through(const std::string& tenant,
                                                      std::uint64_t through_seq) {
   if (impl_->read_only) return Error{ErrorKind::invalid_argument, "journal is open read-only"};
   if (auto valid = validate_tenant(tenant); !valid.ok()) return valid.full_error();
+  if (through_seq == UINT64_MAX) {
+    return Error{ErrorKind::invalid_argument, "cannot delete through the largest seq"};
+  }
   auto snapshot = read_snapshot(tenant);
   if (!snapshot.ok()) return snapshot.full_error();
   if (!snapshot.value() || snapshot.value()->seq < through_seq) {
@@ -307,17 +310,21 @@ Result<std::uint64_t> Journal::delete_events_through(const std::string& tenant,
                      ": no snapshot covers it, so recovery would lose them"};
   }
 
+  // Appends only add seqs above the snapshot, but the mutex keeps the first retained seq and the
+  // range delete in step with any other caller.
+  std::lock_guard<std::mutex> lock(impl_->append_mutex);
   auto stats = tenant_stats(tenant);
   if (!stats.ok()) return stats.full_error();
   if (stats.value().event_count == 0 || stats.value().first_seq > through_seq) return 0;
   std::uint64_t removed = through_seq - stats.value().first_seq + 1;
 
-  // The end key is exclusive.
-  std::string end = through_seq == UINT64_MAX ? detail::tenant_key_end(tenant)
-                                              : encode_event_key(tenant, through_seq + 1);
+  // The end key is exclusive. The first retained seq goes in the same batch, so a crash leaves
+  // either both or neither.
   rocksdb::WriteBatch batch;
-  auto status = batch.DeleteRange(impl_->events, encode_event_key(tenant, 0), end);
+  auto status = batch.DeleteRange(impl_->events, encode_event_key(tenant, 0),
+                                  encode_event_key(tenant, through_seq + 1));
   if (!status.ok()) return status_error(status, "range delete of " + tenant);
+  batch.Put(impl_->meta, detail::first_retained_key(tenant), encode_u64(through_seq + 1));
   auto written = impl_->write(batch, /*sync=*/true);
   if (!written.ok()) return written.full_error();
   spdlog::info("events_deleted tenant={} through_seq={} removed={}", tenant, through_seq, removed);

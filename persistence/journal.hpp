@@ -13,6 +13,8 @@
 //                offset 73  ...       body: compact JSON from domain::state_to_json
 //   meta       "node_incarnation"         -> u64, incremented by every read-write open
 //              "writer_epoch/" + tenant   -> u64, the newest writer epoch that appended to tenant
+//              "first_retained/" + tenant -> u64, the lowest seq that retention kept: every event
+//                                            before it was deleted on purpose (absent: 1)
 //
 // Thread safety: every method may be called from any thread. append_batch calls are serialized
 // by an internal mutex, so group commit belongs in the caller, which should pass many tenants'
@@ -102,6 +104,7 @@ struct TenantStats {
   std::uint64_t approximate_bytes = 0;  // RocksDB estimate, memtables included
   std::optional<std::uint64_t> snapshot_seq;
   std::optional<std::uint64_t> writer_epoch;
+  std::uint64_t first_retained_seq = 1;  // events before it were deleted by retention
 };
 
 struct ColumnFamilyStats {
@@ -167,10 +170,21 @@ class Journal {
   [[nodiscard]] Result<std::optional<Snapshot>> read_snapshot(const std::string& tenant) const;
 
   // Deletes the tenant's events with seq <= through_seq in one synced range delete, without
-  // reading them. The stored snapshot must cover through_seq, so recovery and the hash chain
-  // continue from it. Returns the number of events removed, computed from seqs.
+  // reading them, and records through_seq + 1 as the first retained seq in the same write. The
+  // stored snapshot must cover through_seq, so recovery and the hash chain continue from it.
+  // Returns the number of events removed, computed from seqs.
   [[nodiscard]] Result<std::uint64_t> delete_events_through(const std::string& tenant,
                                                             std::uint64_t through_seq);
+  // The lowest seq that retention kept: 1 when nothing was deleted.
+  [[nodiscard]] Result<std::uint64_t> first_retained_seq(const std::string& tenant) const;
+  // Returns the highest seq in first..seq_max whose event timestamp is before `cutoff`, or 0 when
+  // there is none. Binary search with point reads of about log2(n) events, so nothing in between
+  // is loaded.
+  // NOTE: assumes timestamps never decrease along a tenant's stream; a wall clock that stepped
+  // back makes the boundary approximate, never beyond seq_max.
+  [[nodiscard]] Result<std::uint64_t> last_seq_before(const std::string& tenant,
+                                                      domain::TimePoint cutoff,
+                                                      std::uint64_t seq_max) const;
 
   // Sorted tenant ids that have events or a snapshot. Costs one seek per tenant.
   [[nodiscard]] Result<std::vector<std::string>> list_tenants() const;

@@ -22,6 +22,10 @@ Result<void> validate_tenant(const std::string& tenant) {
 
 std::string writer_epoch_key(const std::string& tenant) { return writer_epoch_prefix + tenant; }
 
+std::string first_retained_key(const std::string& tenant) {
+  return first_retained_prefix + tenant;
+}
+
 std::string encode_u64(std::uint64_t value) {
   std::string bytes;
   put_u64(bytes, value);

@@ -21,10 +21,12 @@ inline const std::string snapshots_family = "snapshots";
 inline const std::string meta_family = "meta";
 inline const std::string incarnation_key = "node_incarnation";
 inline const std::string writer_epoch_prefix = "writer_epoch/";
+inline const std::string first_retained_prefix = "first_retained/";
 
 [[nodiscard]] Error status_error(const rocksdb::Status& status, const std::string& action);
 [[nodiscard]] Result<void> validate_tenant(const std::string& tenant);
 [[nodiscard]] std::string writer_epoch_key(const std::string& tenant);
+[[nodiscard]] std::string first_retained_key(const std::string& tenant);
 [[nodiscard]] std::string encode_u64(std::uint64_t value);
 // "tenant t seq n", for error messages.
 [[nodiscard]] std::string describe(const std::string& tenant, std::uint64_t seq);

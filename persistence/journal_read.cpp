@@ -94,7 +94,55 @@ Result<std::optional<Snapshot>> trusted_snapshot(const Journal& journal,
   return snapshot;
 }
 
+// Completes a gap message. A gap below the first retained seq is history that retention deleted
+// on purpose, which only a snapshot can stand in for.
+std::string explain_gap(std::uint64_t expected_seq, std::uint64_t first_retained) {
+  if (expected_seq >= first_retained) return "";
+  return "; events " + std::to_string(expected_seq) + ".." + std::to_string(first_retained - 1) +
+         " were deleted by retention and no valid snapshot covers them";
+}
+
 }  // namespace
+
+Result<std::uint64_t> Journal::first_retained_seq(const std::string& tenant) const {
+  if (auto valid = validate_tenant(tenant); !valid.ok()) return valid.full_error();
+  auto stored = impl_->read_u64(detail::first_retained_key(tenant));
+  if (!stored.ok()) return stored.full_error();
+  return stored.value().value_or(1);
+}
+
+Result<std::uint64_t> Journal::last_seq_before(const std::string& tenant, domain::TimePoint cutoff,
+                                               std::uint64_t seq_max) const {
+  if (auto valid = validate_tenant(tenant); !valid.ok()) return valid.full_error();
+  auto stats = tenant_stats(tenant);
+  if (!stats.ok()) return stats.full_error();
+  if (stats.value().event_count == 0) return std::uint64_t{0};
+
+  // Invariant: events lo-1 and below are before the cutoff, events above hi are not.
+  std::uint64_t lo = stats.value().first_seq;
+  std::uint64_t hi = std::min(seq_max, stats.value().last_seq);
+  std::uint64_t found = 0;
+  while (lo <= hi) {
+    std::uint64_t mid = lo + (hi - lo) / 2;
+    auto stored = impl_->get(impl_->events, encode_event_key(tenant, mid));
+    if (!stored.ok()) return stored.full_error();
+    if (!stored.value()) {
+      return Error{ErrorKind::corruption, describe(tenant, mid) + " is missing inside the stream"};
+    }
+    auto decoded = decode_event(*stored.value());
+    if (!decoded.ok()) {
+      return Error{ErrorKind::corruption, describe(tenant, mid) + ": " + decoded.error()};
+    }
+    if (decoded.value().event.ts < cutoff) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      if (mid == 0) break;
+      hi = mid - 1;
+    }
+  }
+  return found;
+}
 
 Result<LoadedTenant> Journal::load_tenant(const std::string& tenant) const {
   if (auto valid = validate_tenant(tenant); !valid.ok()) return valid.full_error();
@@ -102,6 +150,8 @@ Result<LoadedTenant> Journal::load_tenant(const std::string& tenant) const {
   auto snapshot = trusted_snapshot(*this, *impl_, tenant);
   if (!snapshot.ok()) return snapshot.full_error();
   loaded.snapshot = std::move(snapshot).value();
+  auto first_retained = first_retained_seq(tenant);
+  if (!first_retained.ok()) return first_retained.full_error();
   loaded.last_seq = loaded.snapshot ? loaded.snapshot->seq : 0;
   loaded.chain_head = loaded.snapshot ? loaded.snapshot->chain_head : genesis_hash();
 
@@ -113,9 +163,10 @@ Result<LoadedTenant> Journal::load_tenant(const std::string& tenant) const {
     auto& [seq, decoded] = current.value();
     std::uint64_t expected_seq = loaded.last_seq + 1;
     if (seq != expected_seq) {
-      return Error{ErrorKind::corruption, "tenant " + tenant + " has a gap: expected seq " +
-                                              std::to_string(expected_seq) + ", found seq " +
-                                              std::to_string(seq)};
+      return Error{ErrorKind::corruption,
+                   "tenant " + tenant + " has a gap: expected seq " + std::to_string(expected_seq) +
+                       ", found seq " + std::to_string(seq) +
+                       explain_gap(expected_seq, first_retained.value())};
     }
     if (decoded.prev_hash != loaded.chain_head) {
       return Error{ErrorKind::corruption, "hash chain of tenant " + tenant + " is broken at seq " +
@@ -224,6 +275,9 @@ Result<TenantStats> Journal::tenant_stats(const std::string& tenant) const {
   auto epoch = impl_->read_u64(detail::writer_epoch_key(tenant));
   if (!epoch.ok()) return epoch.full_error();
   stats.writer_epoch = epoch.value();
+  auto first_retained = first_retained_seq(tenant);
+  if (!first_retained.ok()) return first_retained.full_error();
+  stats.first_retained_seq = first_retained.value();
   return stats;
 }
 

@@ -12,6 +12,7 @@
 #include "actors/service.hpp"
 #include "domain/commands.hpp"
 #include "domain/rate_limit.hpp"
+#include "domain/lease.hpp"
 
 namespace bulwark::actors {
 namespace {
@@ -319,6 +320,63 @@ TEST(TenantService, LimiterDebtDelaysPassivation) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(service.stats().passivations_total, 1u);
+}
+
+std::string code_of(const Reply& reply) {
+  return reply.rejection ? domain::to_string(reply.rejection->code) : "accepted";
+}
+
+std::uint64_t first_event_seq(TenantService& service, const std::string& tenant) {
+  TenantQuery query;
+  query.kind = TenantQuery::Kind::events;
+  query.limit = 1;
+  auto page = ask(service, tenant, query).body.at("events");
+  return page.empty() ? 0 : page[0].at("seq").get<std::uint64_t>();
+}
+
+TEST(TenantService, LeaseCommandsReachOnlySystemTenant) {
+  TempDir dir;
+  TestClock clock;
+  TenantService service(options_for(dir.path(), clock));
+  domain::Command acquire = domain::LeaseCommand{domain::AcquireLease{"retention", "a", 1000}};
+
+  EXPECT_EQ(code_of(call(service, "t1", acquire)), "invalid_request");
+  EXPECT_EQ(code_of(call(service, domain::system_tenant_id, domain::SetBudget{1000, "USD", "UTC"})),
+            "invalid_request");
+  auto acquired = call(service, domain::system_tenant_id, acquire);
+  ASSERT_EQ(acquired.status, Reply::Status::ok) << code_of(acquired);
+  EXPECT_EQ(acquired.body.at("token"), 1);
+}
+
+TEST(TenantService, StaleTokenDeletesNothing) {
+  TempDir dir;
+  TestClock clock;
+  TenantService service(options_for(dir.path(), clock));
+  ASSERT_EQ(call(service, "t1", domain::SetBudget{1000000, "USD", "UTC"}).status,
+            Reply::Status::ok);
+  for (int i = 0; i < 11; ++i) {
+    auto id = "r-" + std::to_string(i);
+    ASSERT_EQ(call(service, "t1", domain::Reserve{id, 100, 600}).status, Reply::Status::ok);
+  }
+  const std::string system = domain::system_tenant_id;
+  ASSERT_EQ(call(service, system, domain::LeaseCommand{domain::AcquireLease{"retention", "a", 1000}})
+                .status,
+            Reply::Status::ok);
+  clock.unix_ms += 1000;
+  auto taken = call(service, system, domain::LeaseCommand{domain::AcquireLease{"retention", "b", 60000}});
+  ASSERT_EQ(taken.status, Reply::Status::ok) << code_of(taken);
+  ASSERT_EQ(taken.body.at("token"), 2);
+
+  auto commit = [&](const std::string& owner, std::uint64_t token) {
+    domain::RetentionApplied record{"retention", owner, token, "t1", 0, 4, 0};
+    return call(service, system, domain::LeaseCommand{domain::RecordRetention{record}});
+  };
+  EXPECT_EQ(code_of(commit("a", 1)), "lease_fenced");
+  EXPECT_EQ(first_event_seq(service, "t1"), 1u);
+
+  auto current = commit("b", 2);
+  EXPECT_EQ(current.status, Reply::Status::ok) << code_of(current) << " " << current.error;
+  EXPECT_EQ(first_event_seq(service, "t1"), 4u);
 }
 
 }  // namespace

@@ -50,6 +50,10 @@ TEST(EventCodec, TypeIdsAndNamesStable) {
       {EventType::webhook_requeued, 28, "webhook_requeued"},
       {EventType::stripe_customers_set, 29, "stripe_customers_set"},
       {EventType::rate_limits_set, 32, "rate_limits_set"},
+      {EventType::lease_acquired, 34, "lease_acquired"},
+      {EventType::lease_renewed, 35, "lease_renewed"},
+      {EventType::lease_released, 36, "lease_released"},
+      {EventType::retention_applied, 37, "retention_applied"},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(static_cast<std::uint16_t>(c.type), c.id);
@@ -104,6 +108,10 @@ std::vector<EventData> samples() {
       ActionExecuted{"a-1"},
       ActionFailed{"a-1", "released"},
       RateLimitsSet{RateLimitConfig{{{10, 3}, {20, 6}}, {{5, 1}, {7, 2}}, {{1, 1}, {2, 2}}}},
+      LeaseAcquired{"retention", "node-b", 4, expires, "node-a"},
+      LeaseRenewed{"retention", "node-b", 4, expires},
+      LeaseReleased{"retention", "node-b", 4},
+      RetentionApplied{"retention", "node-b", 4, "t-1", 1200, 901, 900},
   };
 }
 

@@ -95,6 +95,10 @@ inline std::vector<domain::EventData> sample_event_data() {
       RegimeSet{RegimeSettings{"wti-daily", 1'500, 10'000, 300}},
       RegimeChanged{"wti-daily", "balanced", "imbalanced_excess", 18'372, "2020-04-20", -3'698},
       RateLimitsSet{RateLimitConfig{{{10, 3}, {20, 6}}, {{5, 1}, {7, 2}}, {{1, 1}, {2, 2}}}},
+      LeaseAcquired{"retention", "node-1", 3, test_time(90'000), "node-2"},
+      LeaseRenewed{"retention", "node-1", 3, test_time(120'000)},
+      LeaseReleased{"retention", "node-1", 3},
+      RetentionApplied{"retention", "node-1", 3, "t-1", 500, 401, 400},
   };
 }
 
