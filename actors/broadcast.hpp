@@ -20,7 +20,8 @@ struct PushFrame {
   std::shared_ptr<const std::string> payload;
 };
 
-// Called on the publisher's thread; it must only queue the frame, never block.
+// Called on the publisher's thread while the broadcaster's lock is held, so a sink only queues the
+// frame (the WebSocket session posts it to its strand) and never blocks.
 using PushSink = std::function<void(const PushFrame&)>;
 
 class TenantMessage {

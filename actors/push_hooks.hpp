@@ -1,6 +1,6 @@
 #pragma once
-// What a tenant actor tells the rest of the node after its events are durable: each event goes to
-// the tenant's live subscribers, and the tenant's profile to the platform aggregates.
+// Hooks a tenant actor calls once its events are durable. Each event goes to the tenant's live
+// subscribers, and the tenant's profile goes to the platform aggregates.
 #include <map>
 #include <mutex>
 #include <string>

@@ -15,7 +15,7 @@ namespace bulwark::domain {
 
 inline constexpr std::size_t aggregate_group_min_default = 5;
 
-// What the aggregates read of one tenant.
+// The fields of one tenant that the aggregates read.
 struct TenantProfile {
   std::string currency;  // empty while the tenant has no budget
   MinorUnits daily_limit_minor = 0;

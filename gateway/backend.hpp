@@ -86,7 +86,7 @@ class Backend {
   // Answers a read from the tenant's owner, so it is never stale. `done` is called exactly once.
   virtual void query(const RequestContext& context, Query query, BackendCallback done) = 0;
 
-  // Looks up the tenant of a Stripe customer. The default knows no customers.
+  // Looks up the tenant of a Stripe customer. The default finds none.
   [[nodiscard]] virtual StripeCustomerLookup find_stripe_customer(
       const std::string& customer_id) const {
     return {};

@@ -42,7 +42,7 @@ class Router {
   [[nodiscard]] std::variant<WebSocketAdmission, HttpResponse> admit_websocket(
       const HttpRequest& request) const;
 
-  // Enables POST /v1/webhooks/stripe; without it the route answers 503. Call before serving.
+  // Enables POST /v1/webhooks/stripe; without it the route returns 503. Call before serving.
   void set_stripe_webhooks(StripeWebhookOptions options);
 
   // A process-unique id: a random prefix chosen at construction and a counter.

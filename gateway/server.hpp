@@ -49,7 +49,7 @@ struct ServerOptions {
   std::size_t websocket_send_buffer_bytes = 64 * 1024;
   // Events read from the journal per page when a session resumes with ?after=SEQ.
   std::size_t websocket_replay_page = 500;
-  // POST /v1/webhooks/stripe answers 503 unless this is set.
+  // POST /v1/webhooks/stripe returns 503 unless this is set.
   std::optional<StripeWebhookOptions> stripe_webhooks;
 };
 

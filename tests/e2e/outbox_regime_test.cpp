@@ -41,7 +41,7 @@ std::size_t index_of(const std::vector<SeriesRow>& rows, const std::string& date
   return rows.size();
 }
 
-// A FRED-like market API over a real series. It serves rows [end - window, end) and can be told
+// A FRED-like market API over a real series. It serves rows [end - window, end) and can be set
 // to fail every request.
 class SeriesApi {
  public:
@@ -131,7 +131,7 @@ class AlertReceiver {
   LocalHttpServer server_;
 };
 
-// Polls `condition` every 50 ms until it holds or `timeout` passes.
+// Polls `condition` every 50 ms until it is true or `timeout` passes.
 template <typename Condition>
 bool wait_until(Condition condition, std::chrono::milliseconds timeout = 20s) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
