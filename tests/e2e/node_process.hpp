@@ -134,6 +134,7 @@ class NodeProcess {
                                   gateway::Role role,
                                   std::chrono::seconds ttl = std::chrono::hours(1)) const;
   [[nodiscard]] const std::string& secret() const { return secret_; }
+  [[nodiscard]] const std::string& secret_path() const { return secret_path_; }
 
   // Runs `bulwark ARGS...` to completion (bounded by `timeout`) and captures its output.
   [[nodiscard]] static ToolResult run_tool(const std::vector<std::string>& args,
