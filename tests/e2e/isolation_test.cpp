@@ -1,8 +1,9 @@
 // Tenant isolation against one real node. Tenant A is set up with real state first. Then every
-// HTTP route and the WebSocket are attacked with no token, an expired token, a forged signature,
-// a payload moved under another token's signature, tenant B's token on A's ids, A named in the
-// body or the query, too low a role, a platform token, and a tenant token on the platform route.
-// Each attempt must get its documented status and error code, and none may change what A reads.
+// HTTP route and the WebSocket are attacked: no token, an expired token and a forged signature;
+// claims moved under another token's signature; tenant B's token on A's ids; A named in the body
+// or the query; too low a role; a platform token on tenant routes and a tenant token on the
+// platform route. Each attempt must get its documented status and error code. None may change
+// what A reads.
 #include <fstream>
 #include <set>
 
@@ -38,9 +39,9 @@ enum class Attack : std::uint8_t {
   expired_token,
   forged_signature,  // one character changed in the middle of the signature
   swapped_payload,   // A's claims under B's signature
-  role_too_low,      // A's token with the role just below the route's
+  role_too_low,      // A's token with each role below the route's
   platform_token,
-  tenant_token,       // A's admin token on the platform route
+  tenant_token,       // A's token, at each tenant role, on the platform route
   other_tenant,       // B's token at the route's role, on A's ids
   tenant_in_body,     // B's token, "tenant": A added to the body
   tenant_id_in_body,  // B's token, "tenant_id": A added to the body
@@ -87,11 +88,14 @@ struct Case {
   std::string token;
   std::string body;
   Expected expected;
+  std::string token_role = "";  // the token's role, for the attacks that try several
 };
 
 std::string describe(const Case& c) {
-  std::string text = "[" + c.route + " x " + to_string(c.attack) + "] expected HTTP " +
-                     std::to_string(c.expected.status);
+  std::string attack = to_string(c.attack);
+  if (!c.token_role.empty()) attack += " as " + c.token_role;
+  std::string text =
+      "[" + c.route + " x " + attack + "] expected HTTP " + std::to_string(c.expected.status);
   if (!c.expected.code.empty()) text += " " + c.expected.code;
   if (!c.expected.reason.empty()) text += " (reason " + c.expected.reason + ")";
   return text;
@@ -135,13 +139,16 @@ std::string swap_payload(const std::string& signer, const std::string& claims_so
          signer.substr(signer_last);
 }
 
-std::optional<Role> role_below(Role role) {
-  switch (role) {
-    case Role::operator_role: return Role::viewer;
-    case Role::approver: return Role::operator_role;
-    case Role::admin: return Role::approver;
-    default: return std::nullopt;
+const std::vector<Role> tenant_roles = {Role::viewer, Role::operator_role, Role::approver,
+                                        Role::admin};
+
+// The tenant roles that `role` includes, without `role` itself.
+std::vector<Role> roles_below(Role role) {
+  std::vector<Role> lower;
+  for (Role candidate : tenant_roles) {
+    if (candidate != role && gateway::role_allows(role, candidate)) lower.push_back(candidate);
   }
+  return lower;
 }
 
 json with_field(const json& body, const std::string& name, const std::string& value) {
@@ -356,9 +363,9 @@ class IsolationE2E : public ::testing::Test {
         {route, Attack::tenant_in_query, spec.method, spec.target + "?tenant=" + tenant_a,
          b_token, body, tenant_mismatch},
     };
-    if (auto lower = role_below(spec.role)) {
+    for (Role lower : roles_below(spec.role)) {
       cases.push_back({route, Attack::role_too_low, spec.method, spec.target,
-                       token(tenant_a, *lower), body, forbidden});
+                       token(tenant_a, lower), body, forbidden, gateway::to_string(lower)});
     }
     return cases;
   }
@@ -367,7 +374,7 @@ class IsolationE2E : public ::testing::Test {
     const std::string route = "GET /v1/platform/stats";
     const std::string target = "/v1/platform/stats";
     std::string platform = token("", Role::platform);
-    return {
+    std::vector<Case> cases = {
         {route, Attack::no_token, "GET", target, "", "", {401, "unauthenticated", "missing"}},
         {route, Attack::expired_token, "GET", target,
          token("", Role::platform, std::chrono::seconds(-60)), "",
@@ -377,9 +384,12 @@ class IsolationE2E : public ::testing::Test {
         {route, Attack::swapped_payload, "GET", target,
          swap_payload(token(tenant_a, Role::admin), platform), "",
          {401, "unauthenticated", "bad_signature"}},
-        {route, Attack::tenant_token, "GET", target, token(tenant_a, Role::admin), "",
-         {403, "forbidden", ""}},
     };
+    for (Role role : tenant_roles) {
+      cases.push_back({route, Attack::tenant_token, "GET", target, token(tenant_a, role), "",
+                       {403, "forbidden", ""}, gateway::to_string(role)});
+    }
+    return cases;
   }
 
   // The bodies of everything tenant A can read, with every page of its journal, in order.
@@ -477,6 +487,46 @@ TEST_F(IsolationE2E, WebSocketUpgradeAttacks) {
   for (const auto& c : cases) {
     HttpClient http(node_->port());
     check_response(c, http.request(c.method, c.target, c.token, c.body, upgrade_headers));
+    if (c.token.empty()) continue;
+
+    // Browsers send the token as the subprotocols "bearer, <token>", which must be checked alike.
+    auto headers = upgrade_headers;
+    headers.emplace_back("Sec-WebSocket-Protocol", "bearer, " + c.token);
+    Case subprotocol_case = c;
+    subprotocol_case.route += " (token as subprotocol)";
+    HttpClient browser(node_->port());
+    check_response(subprotocol_case, browser.request(c.method, c.target, "", c.body, headers));
+  }
+}
+
+TEST_F(IsolationE2E, WebSocketReplayIsOwnJournal) {
+  std::string b_operator = token(tenant_b, Role::operator_role);
+  HttpClient http(node_->port());
+  auto reserved = http.post(
+      "/v1/reservations",
+      {{"reservation_id", "r-b-replay"}, {"amount_minor", 10}, {"ttl_s", 3600}}, b_operator);
+  ASSERT_EQ(reserved.status, 201) << reserved.describe();
+  std::string error;
+  auto journal_b = fetch_all_events(http, token(tenant_b, Role::viewer), error);
+  ASSERT_EQ(error, "");
+  ASSERT_FALSE(journal_b.empty());
+
+  // A session of B from the start replays B's journal exactly, and nothing of A's.
+  WsClient socket_b;
+  WsClient::Options options;
+  options.token = token(tenant_b, Role::viewer);
+  ASSERT_TRUE(socket_b.connect(node_->port(), "/v1/ws?after=0", options))
+      << "upgrade answered " << socket_b.http_status();
+  std::vector<json> frames;
+  for (std::size_t i = 0; i <= journal_b.size(); ++i) {
+    auto read = socket_b.read(i < journal_b.size() ? 10s : 500ms);
+    if (read.status != ReadStatus::frame) break;
+    EXPECT_EQ(read.text.find(tenant_a_marker), std::string::npos) << read.text;
+    frames.push_back(json::parse(read.text));
+  }
+  ASSERT_EQ(frames.size(), journal_b.size()) << "frames replayed to tenant B's session";
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    EXPECT_EQ(frames[i], journal_b[i]) << "frame " << i << " differs from B's journal";
   }
 }
 
