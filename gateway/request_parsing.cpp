@@ -324,6 +324,14 @@ std::optional<RequestError> check_tenant_params(const QueryParams& params,
   return std::nullopt;
 }
 
+std::optional<RequestError> check_read_body_tenant(std::string_view body,
+                                                  const std::string& tenant) {
+  if (body.empty()) return std::nullopt;
+  json value = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!value.is_object()) return std::nullopt;
+  return check_tenant_fields(value, tenant);
+}
+
 std::string payload_sha256(const json& payload) { return sha256_hex(payload.dump()); }
 
 std::string sha256_hex(std::string_view bytes) {

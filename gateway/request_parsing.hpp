@@ -45,6 +45,10 @@ inline constexpr std::size_t events_page_limit_default = 100;
                                                               const std::string& tenant);
 [[nodiscard]] std::optional<RequestError> check_tenant_params(const QueryParams& params,
                                                               const std::string& tenant);
+// Applies check_tenant_fields to the body of a read. Reads take no input from their body, so a
+// body that is empty or not a JSON object is ignored rather than rejected.
+[[nodiscard]] std::optional<RequestError> check_read_body_tenant(std::string_view body,
+                                                                 const std::string& tenant);
 
 // Lowercase hex SHA-256 of payload.dump(): nlohmann's compact form with keys sorted, so the same
 // object always hashes the same whatever key order the client sent.

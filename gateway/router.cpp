@@ -595,6 +595,8 @@ void Router::handle_tenant_route(const Endpoint& endpoint, const std::string& pa
   }
   if (parsed_query) {
     if (auto* error = std::get_if<RequestError>(&*parsed_query)) return done(from_error(*error));
+    if (auto error = check_read_body_tenant(request.body, claims.tenant))
+      return done(from_error(*error));
     query(std::move(context), std::get<Query>(std::move(*parsed_query)), std::move(done));
     return;
   }

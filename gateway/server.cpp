@@ -17,6 +17,7 @@
 
 #include "gateway/errors.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/request_parsing.hpp"
 #include "gateway/router.hpp"
 #include "gateway/token.hpp"
 
@@ -639,12 +640,11 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   }
 
   // Client messages: {"op": "filter", "types": [...]} narrows the event types sent ([] sends all
-  // again). A message that names a tenant other than the session's closes it with 1008.
+  // again). A message whose "tenant" or "tenant_id" field names a tenant other than the session's
+  // closes it with 1008.
   void on_client_message(const std::string& text) {
     json message = json::parse(text, nullptr, false);
-    if (message.is_object() && message.contains("tenant") &&
-        !(message["tenant"].is_string() &&
-          message["tenant"].get<std::string>() == admission_.claims.tenant)) {
+    if (message.is_object() && check_tenant_fields(message, admission_.claims.tenant)) {
       spdlog::warn("ws_policy_violation session={} tenant={} reason=other_tenant", id_,
                    admission_.claims.tenant);
       return close_with(websocket::close_code::policy_error,

@@ -146,6 +146,21 @@ TEST_F(HttpServerTest, QueryNamingAnotherTenantIs403) {
   EXPECT_TRUE(backend_.calls().empty());
 }
 
+TEST_F(HttpServerTest, ReadBodyNamingAnotherTenantIs403) {
+  auto http = client();
+  for (std::string field : {"tenant", "tenant_id"}) {
+    auto response = http.send(verb::get, "/v1/actions", make_token(Role::viewer),
+                              R"({")" + field + R"(": "t2"})");
+    EXPECT_EQ(response.status, 403u) << field;
+    EXPECT_EQ(response.error_code(), "tenant_mismatch") << field;
+    EXPECT_EQ(response.error_field(), field);
+  }
+  EXPECT_TRUE(backend_.calls().empty());
+  // A read takes no input from its body, so one that names no tenant is still served.
+  auto response = http.send(verb::get, "/v1/actions", make_token(Role::viewer), "not json");
+  EXPECT_EQ(response.status, 200u) << response.body;
+}
+
 TEST_F(HttpServerTest, BodyNamingOwnTenantIsAccepted) {
   auto http = client();
   std::string body =
