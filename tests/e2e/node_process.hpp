@@ -122,6 +122,7 @@ class NodeProcess {
   // SIGKILL, as a crash: no shutdown code runs in the node.
   void kill();
   [[nodiscard]] bool running() const { return pid_ > 0; }
+  [[nodiscard]] pid_t pid() const { return pid_; }
 
   [[nodiscard]] std::uint16_t port() const { return port_; }
   [[nodiscard]] const std::string& data_dir() const { return data_dir_; }
