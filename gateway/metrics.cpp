@@ -47,6 +47,22 @@ std::string HttpMetrics::render() const {
     out << "bulwark_http_request_duration_seconds_count{" << labels << "} " << histogram.count
         << "\n";
   }
+  auto counter = [&out](const char* name, const char* help, const char* type, auto value) {
+    out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n"
+        << name << " " << value << "\n";
+  };
+  counter("bulwark_ws_sessions_open", "WebSocket sessions open now.", "gauge",
+          websocket.sessions_open.load());
+  counter("bulwark_ws_sessions_total", "WebSocket sessions accepted.", "counter",
+          websocket.sessions_total.load());
+  counter("bulwark_ws_frames_sent_total", "WebSocket frames written to clients.", "counter",
+          websocket.frames_sent_total.load());
+  counter("bulwark_ws_slow_consumer_closes_total",
+          "WebSocket sessions closed with 1013 because the client read too slowly.", "counter",
+          websocket.slow_consumer_closes_total.load());
+  counter("bulwark_ws_policy_closes_total",
+          "WebSocket sessions closed with 1008 because a message named another tenant.", "counter",
+          websocket.policy_closes_total.load());
   return out.str();
 }
 

@@ -2,6 +2,7 @@
 // HTTP request metrics in the Prometheus text exposition format (version 0.0.4): a counter per
 // method, route template and status, and a latency histogram per method and route.
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -24,6 +25,16 @@ class HttpMetrics {
               std::chrono::nanoseconds latency);
 
   [[nodiscard]] std::string render() const;
+
+  // WebSocket sessions, counted by the server. Atomic, so sessions update them without the lock.
+  struct WebSocketCounters {
+    std::atomic<std::int64_t> sessions_open{0};
+    std::atomic<std::uint64_t> sessions_total{0};
+    std::atomic<std::uint64_t> frames_sent_total{0};
+    std::atomic<std::uint64_t> slow_consumer_closes_total{0};
+    std::atomic<std::uint64_t> policy_closes_total{0};
+  };
+  WebSocketCounters websocket;
 
  private:
   struct Histogram {

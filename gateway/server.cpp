@@ -410,6 +410,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
         force_close_timer_(ws_.get_executor()) {}
 
   ~WsSession() override {
+    if (counted_open_) core_->metrics.websocket.sessions_open--;
     if (id_ != 0) core_->remove_connection(id_);
   }
 
@@ -457,6 +458,9 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
       return;
     }
     upgrade_ = {};
+    counted_open_ = true;
+    core_->metrics.websocket.sessions_open++;
+    core_->metrics.websocket.sessions_total++;
     const auto& claims = admission_.claims;
     spdlog::info("ws_session_opened session={} tenant={} principal={} role={} after={}", id_,
                  claims.tenant, claims.subject, to_string(claims.role),
@@ -569,6 +573,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
                       self->writing_ = false;
                       if (ec) return self->abort(ec);
+                      self->core_->metrics.websocket.frames_sent_total++;
                       if (!self->queue_.empty()) self->queue_.pop_front();
                       if (self->closing_) return self->send_close();
                       if (!self->queue_.empty()) self->write_next();
@@ -576,6 +581,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   }
 
   void slow_consumer() {
+    core_->metrics.websocket.slow_consumer_closes_total++;
     spdlog::warn("ws_slow_consumer session={} tenant={} queued={} last_seq={}", id_,
                  admission_.claims.tenant, queue_.size(), last_seq_);
     close_with(websocket::close_code::try_again_later,
@@ -647,6 +653,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
     if (message.is_object() && check_tenant_fields(message, admission_.claims.tenant)) {
       spdlog::warn("ws_policy_violation session={} tenant={} reason=other_tenant", id_,
                    admission_.claims.tenant);
+      core_->metrics.websocket.policy_closes_total++;
       return close_with(websocket::close_code::policy_error,
                         "a session receives only its own tenant's data");
     }
@@ -692,6 +699,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   bool writing_ = false;
   bool closing_ = false;
   bool close_sent_ = false;
+  bool counted_open_ = false;  // counted in sessions_open once the handshake succeeded
   websocket::close_reason close_reason_;
 };
 

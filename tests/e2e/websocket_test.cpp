@@ -224,6 +224,13 @@ TEST_F(WebSocketE2E, SlowReaderIsClosed) {
   EXPECT_TRUE(read.status == ReadStatus::closed || read.status == ReadStatus::failed);
   if (read.status == ReadStatus::closed) EXPECT_EQ(read.close_code, 1013u);
   EXPECT_NE(node_->log_tail(200).find("ws_slow_consumer"), std::string::npos);
+
+  HttpClient http(node_->port());
+  auto metrics = http.get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("bulwark_ws_slow_consumer_closes_total 1\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("bulwark_ws_sessions_total 2\n"), std::string::npos);
 }
 
 }  // namespace
