@@ -35,4 +35,13 @@ std::string IntegrationRuntime::metrics_text() const {
   return render_integration_metrics(metrics_);
 }
 
+std::map<std::string, std::string> IntegrationRuntime::breaker_states() const {
+  std::map<std::string, std::string> states;
+  std::lock_guard<std::mutex> lock(metrics_.mutex);
+  for (const auto& [name, source] : metrics_.sources) {
+    states[name] = domain::to_string(source.breaker_state);
+  }
+  return states;
+}
+
 }  // namespace bulwark::actors

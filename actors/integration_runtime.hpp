@@ -3,6 +3,7 @@
 // and their metrics. Created by the tenant service right after the registry, before any tenant
 // actor runs, and stopped in two steps around the actor system's shutdown.
 #include <caf/all.hpp>
+#include <map>
 #include <string>
 
 #include "actors/http_client.hpp"
@@ -25,6 +26,8 @@ class IntegrationRuntime {
   void stop_http();
 
   [[nodiscard]] std::string metrics_text() const;
+  // Each market source's breaker state ("closed", "open" or "half_open") by source name.
+  [[nodiscard]] std::map<std::string, std::string> breaker_states() const;
 
  private:
   NodeContext& context_;

@@ -173,6 +173,9 @@ nlohmann::json TenantService::platform_stats() const {
       {"events_appended_total", c.events_appended_total.load()},
       {"recoveries_total", c.recoveries_total.load()},
       {"passivations_total", c.passivations_total.load()},
+      {"market_breakers", impl_->integrations
+                              ? nlohmann::json(impl_->integrations->breaker_states())
+                              : nlohmann::json::object()},
       {"subscribers", {{"tenant", impl_->broadcaster.tenant_subscribers()},
                        {"platform", impl_->broadcaster.platform_subscribers()}}},
       {"aggregates",

@@ -345,6 +345,11 @@ TEST_F(OutboxRegimeTest, BreakerOpensTrialsOnceAndCloses) {
   EXPECT_EQ(wti.value("openings_total", 0), 2) << inspect.output;
   EXPECT_EQ(wti.value("trials_total", 0), 1) << inspect.output;
 
+  // Platform statistics show the breaker too, to the platform role only.
+  auto platform = http.get("/v1/platform/stats", node_->token("", "ops", gateway::Role::platform));
+  ASSERT_EQ(platform.status, 200) << platform.describe();
+  EXPECT_EQ(platform.body_json["market_breakers"].value("wti", ""), "open") << platform.body;
+
   api.set_failing(false);
   ASSERT_TRUE(wait_until([&] { return metric(http, closed_line) == 1; }, 6s))
       << "breaker did not close after a successful trial";
