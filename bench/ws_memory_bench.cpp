@@ -7,6 +7,7 @@
 //
 // A warm-up past RocksDB's first memtable flush (about 200,000 of these events) keeps the
 // memtable's own growth out of the phases.
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -91,7 +92,7 @@ int main(int argc, char** argv) {
   WsClient::Options reader_options;
   reader_options.token = viewer;
   if (!reader.connect(node.port(), "/v1/ws", reader_options)) return 1;
-  int frames = 0;
+  std::atomic<int> frames{0};
   std::thread reading([&] {
     while (frames < events) {
       auto read = reader.read(std::chrono::seconds(10));
@@ -121,6 +122,6 @@ int main(int argc, char** argv) {
             << percent(after_plain, after_slow)
             << " %, 20 clients not reading, 1 reading)\n"
             << "peak rss in phase 2     " << peak << " KiB\n"
-            << "frames to the reader    " << frames << " of " << events << "\n";
+            << "frames to the reader    " << frames.load() << " of " << events << "\n";
   return frames == events ? 0 : 1;
 }
