@@ -93,16 +93,18 @@ int main(int argc, char** argv) {
   reader_options.token = viewer;
   if (!reader.connect(node.port(), "/v1/ws", reader_options)) return 1;
   std::atomic<int> frames{0};
+  std::atomic<bool> reading_done{false};
   std::thread reading([&] {
     while (frames < events) {
       auto read = reader.read(std::chrono::seconds(10));
       if (read.status != WsClient::ReadStatus::frame) break;
       frames++;
     }
+    reading_done = true;
   });
   long peak = after_plain;
   std::thread sampler([&] {
-    while (frames < events) {
+    while (!reading_done) {
       peak = std::max(peak, rss_kib(node.pid()));
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
