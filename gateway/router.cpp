@@ -454,7 +454,12 @@ std::variant<WebSocketAdmission, HttpResponse> Router::admit_websocket(
   auto params = parse_query_string(query);
   if (auto* error = std::get_if<RequestError>(&params)) return respond(from_error(*error));
   const QueryParams& query_params = std::get<QueryParams>(params);
+  // As on every tenant route, a query that names another tenant is 403 tenant_mismatch.
+  if (auto error = check_tenant_params(query_params, admission.claims.tenant)) {
+    return respond(from_error(*error));
+  }
   for (const auto& [name, value] : query_params) {
+    if (name == "tenant" || name == "tenant_id") continue;  // the token's own tenant, checked above
     if (name != "after") {
       return respond(error_response(400, "invalid_request",
                                     "unknown query parameter '" + name + "': only after is allowed",

@@ -477,7 +477,7 @@ TEST_F(IsolationE2E, WebSocketUpgradeAttacks) {
        {401, "unauthenticated", "bad_signature"}},
       // A session never names a tenant: after is its only query parameter.
       {route, Attack::tenant_in_query, "GET", "/v1/ws?tenant=" + tenant_a, b_token, "",
-       {400, "invalid_request", ""}},
+       {403, "tenant_mismatch", ""}},
   };
   const std::vector<std::pair<std::string, std::string>> upgrade_headers = {
       {"Connection", "Upgrade"},
