@@ -1,12 +1,13 @@
 // Node memory while WebSocket clients stop reading. Starts a real node, writes the same number
 // of events twice, first with no WebSocket client and then with 20 clients that never read plus
-// one that does, and prints the node's resident memory (VmRSS) around each phase. Bounded send
+// one that does, and prints the node's resident memory (VmRSS) around each phase. A second node
+// then takes the same writes with no client at all, for a side-by-side comparison. Bounded send
 // queues should make the two phases grow alike.
 //
 //   build/bench/ws_memory_bench [events_per_phase] [warm_up_events]   (defaults 20000 and 2000)
 //
-// A warm-up past RocksDB's first memtable flush (about 200,000 of these events) keeps the
-// memtable's own growth out of the phases.
+// Both nodes grow with the journal's memtable (about 210 bytes per event until RocksDB flushes
+// it), so the last line, the side-by-side ratio, is the one that shows what the clients cost.
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
@@ -115,6 +116,23 @@ int main(int argc, char** argv) {
   long after_slow = rss_kib(node.pid());
   if (!ok) return 1;
 
+  // The same writes on a second node that never has a WebSocket client, side by side, so the
+  // journal's own memory cancels out of the comparison.
+  NodeProcess control(options);
+  if (!control.start()) {
+    std::cerr << "control node did not start: " << control.last_error() << "\n";
+    return 1;
+  }
+  std::string control_admin = control.token("bench", "adam", bulwark::gateway::Role::admin);
+  HttpClient control_http(control.port());
+  auto control_budget = control_http.put(
+      "/v1/tenant/budget",
+      {{"daily_limit_minor", 1'000'000'000'000}, {"currency", "EUR"}, {"time_zone", "UTC"}},
+      control_admin);
+  if (control_budget.status != 200) return 1;
+  if (!write_events(control, control_admin, 0, warm_up + 2 * events)) return 1;
+  long control_end = rss_kib(control.pid());
+
   auto percent = [](long from, long to) { return 100.0 * static_cast<double>(to - from) / from; };
   std::cout << "events per phase        " << events << "\n"
             << "rss after warm-up       " << start << " KiB (" << warm_up << " events)\n"
@@ -124,6 +142,9 @@ int main(int argc, char** argv) {
             << percent(after_plain, after_slow)
             << " %, 20 clients not reading, 1 reading)\n"
             << "peak rss in phase 2     " << peak << " KiB\n"
-            << "frames to the reader    " << frames.load() << " of " << events << "\n";
+            << "frames to the reader    " << frames.load() << " of " << events << "\n"
+            << "control node, no client " << control_end << " KiB after the same "
+            << warm_up + 2 * events << " events\n"
+            << "with clients vs control " << percent(control_end, after_slow) << " %\n";
   return frames == events ? 0 : 1;
 }
