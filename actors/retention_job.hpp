@@ -10,10 +10,11 @@
 #include <caf/all.hpp>
 
 #include "actors/node_context.hpp"
+#include "domain/lease.hpp"
 
 namespace bulwark::actors {
 
-inline constexpr const char* retention_job_name = "retention";
+inline constexpr const char* retention_job_name = domain::retention_job;
 
 // A tenant actor's answer to a snapshot request: the seq the stored snapshot covers (0 when the
 // tenant has no events), or the error.

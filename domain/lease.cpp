@@ -61,6 +61,10 @@ struct Validator {
   }
   std::optional<Rejection> operator()(const RecordRetention& c) const {
     if (auto bad = check_job_and_owner(c.result.job, c.result.owner)) return bad;
+    if (c.result.job != retention_job) {
+      return invalid("job", std::string("retention must hold the '") + retention_job +
+                                "' lease, not '" + c.result.job + "'");
+    }
     if (!is_valid_tenant_id(c.result.tenant)) return invalid("tenant", "invalid tenant id");
     if (c.result.first_retained_seq < 2) {
       return invalid("first_retained_seq", "first retained seq must be at least 2");

@@ -24,6 +24,9 @@ struct Decision;
 // set, so no client token can name it.
 inline constexpr const char* system_tenant_id = "$system";
 inline constexpr std::size_t lease_job_length_max = 64;
+// The job whose lease fences retention. A deletion recorded under any other job's lease is
+// rejected, so holding an unrelated lease never lets a runner delete history.
+inline constexpr const char* retention_job = "retention";
 // Longest lease one request may take or extend: one day.
 inline constexpr std::int64_t lease_ttl_ms_max = 24LL * 3600 * 1000;
 

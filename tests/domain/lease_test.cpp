@@ -122,6 +122,19 @@ TEST(LeaseDecide, StaleOwnerCannotRenewReleaseOrCommit) {
   EXPECT_FALSE(lease_of(tenant).released);
 }
 
+TEST(LeaseDecide, OtherJobLeaseCannotCommitRetention) {
+  Tenant tenant;
+  tenant.given(LeaseCommand{acquire("node-a")}, at("2026-12-04T10:00:00Z"));
+  tenant.given(LeaseCommand{AcquireLease{"reports", "node-b", ttl_ms}}, at("2026-12-04T10:00:01Z"));
+
+  // node-b holds a live lease, but of another job: it must not fence a deletion.
+  auto committed = tenant.run(
+      LeaseCommand{RecordRetention{RetentionApplied{"reports", "node-b", 1, "t-1", 100, 51, 50}}},
+      at("2026-12-04T10:00:02Z"));
+  EXPECT_EQ(code_of(committed), "invalid_request");
+  EXPECT_EQ(tenant.journal.size(), 2u);
+}
+
 TEST(LeaseDecide, SameOwnerWithOldTokenIsFenced) {
   Tenant tenant;
   tenant.given(LeaseCommand{acquire("node-a")}, at("2026-12-04T10:00:00Z"));
