@@ -324,6 +324,9 @@ struct Decider {
         state.budget->currency == c.currency && state.budget->time_zone == c.time_zone) {
       return unchanged();
     }
+    // NOTE: a time zone change moves "today" to another calendar day, so an admin can switch east
+    // and spend the next day's limit early, and a currency change relabels amounts already spent.
+    // Both keep each day within its limit; whether to forbid them while spend is open is undecided.
     // Checks today and every later day, because after a time zone change westwards the old zone
     // may already have spent on a day that the new zone has not reached yet.
     std::string today = local_day(now, c.time_zone);
