@@ -7,6 +7,7 @@
 #include <limits>
 #include <set>
 
+#include "domain/hex.hpp"
 #include "domain/ids.hpp"
 #include "domain/money.hpp"
 
@@ -341,14 +342,8 @@ std::string sha256_hex(std::string_view bytes) {
                  nullptr) != 1) {
     throw std::runtime_error("SHA-256 failed in OpenSSL");
   }
-  static constexpr char hex_digits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(digest_length * 2);
-  for (unsigned int i = 0; i < digest_length; ++i) {
-    hex.push_back(hex_digits[digest[i] >> 4]);
-    hex.push_back(hex_digits[digest[i] & 0x0f]);
-  }
-  return hex;
+  return domain::to_hex(
+      std::string_view(reinterpret_cast<const char*>(digest.data()), digest_length));
 }
 
 Parsed<domain::Command> parse_set_budget(const json& body) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "domain/decide.hpp"
+#include "domain/hex.hpp"
 #include "domain/lease.hpp"
 #include "gateway/errors.hpp"
 #include "gateway/integration_parsing.hpp"
@@ -258,13 +259,7 @@ std::string random_prefix() {
       seed >>= 8;
     }
   }
-  static constexpr char hex_digits[] = "0123456789abcdef";
-  std::string prefix;
-  for (unsigned char byte : bytes) {
-    prefix.push_back(hex_digits[byte >> 4]);
-    prefix.push_back(hex_digits[byte & 0x0f]);
-  }
-  return prefix;
+  return domain::to_hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 // Delivers exactly one response per request. If the backend breaks its contract by dropping the

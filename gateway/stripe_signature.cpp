@@ -1,5 +1,7 @@
 #include "gateway/stripe_signature.hpp"
 
+#include "domain/hex.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -121,13 +123,8 @@ std::optional<StripeSignatureError> verify_stripe_signature(std::string_view hea
 std::string stripe_signature_hex(std::string_view secret, std::int64_t timestamp,
                                  std::string_view body) {
   auto digest = hmac(secret, std::to_string(timestamp), body);
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char byte : digest) {
-    hex.push_back(digits[byte >> 4]);
-    hex.push_back(digits[byte & 0x0f]);
-  }
-  return hex;
+  return domain::to_hex(std::string_view(reinterpret_cast<const char*>(digest.data()),
+                                         digest.size()));
 }
 
 std::string read_stripe_secret_file(const std::string& path) {

@@ -5,6 +5,7 @@
 #include <exception>
 #include <limits>
 
+#include "domain/hex.hpp"
 #include "persistence/byte_order.hpp"
 
 namespace bulwark::persistence {
@@ -28,16 +29,7 @@ ChainHash sha256(std::string_view bytes) {
   return digest;
 }
 
-std::string to_hex(std::string_view bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(bytes.size() * 2);
-  for (unsigned char byte : bytes) {
-    hex.push_back(digits[byte >> 4]);
-    hex.push_back(digits[byte & 0x0f]);
-  }
-  return hex;
-}
+std::string to_hex(std::string_view bytes) { return domain::to_hex(bytes); }
 
 std::string encode_event_key(std::string_view tenant, std::uint64_t seq) {
   std::string key;
